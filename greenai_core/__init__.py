@@ -1,0 +1,69 @@
+"""greenai: the energy of ML models, and of any code, from hardware counters or an honest estimate.
+
+The public API is re-exported here and loaded on first access, so ``import greenai_core``
+stays cheap: no plugin, ML framework or sensor library is imported until it is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "hookimpl": "greenai_core.hookspecs",
+    "GreenAIError": "greenai_core.errors",
+    "UsageError": "greenai_core.errors",
+    "PluginError": "greenai_core.errors",
+    "BackendUnavailableError": "greenai_core.errors",
+    "SensorError": "greenai_core.errors",
+    "ModelFormatError": "greenai_core.errors",
+    "UnsafeModelError": "greenai_core.errors",
+    "UnsupportedOperationError": "greenai_core.errors",
+    "DeviceError": "greenai_core.errors",
+    "Meter": "greenai_core.energy.meter",
+    "measure": "greenai_core.energy.meter",
+    "measured": "greenai_core.energy.meter",
+    "measure_call": "greenai_core.energy.meter",
+    "Measurement": "greenai_core.energy.measurement",
+    "EnergyBackend": "greenai_core.energy.backend",
+    "CounterSpec": "greenai_core.energy.backend",
+    "ProbeResult": "greenai_core.energy.backend",
+    "ModelFormat": "greenai_core.models.format",
+    "get_registry": "greenai_core.plugins",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from greenai_core.energy.backend import CounterSpec, EnergyBackend, ProbeResult
+    from greenai_core.energy.measurement import Measurement
+    from greenai_core.energy.meter import Meter, measure, measure_call, measured
+    from greenai_core.errors import (
+        BackendUnavailableError,
+        DeviceError,
+        GreenAIError,
+        ModelFormatError,
+        PluginError,
+        SensorError,
+        UnsafeModelError,
+        UnsupportedOperationError,
+        UsageError,
+    )
+    from greenai_core.hookspecs import hookimpl
+    from greenai_core.models.format import ModelFormat
+    from greenai_core.plugins import get_registry
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'greenai_core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

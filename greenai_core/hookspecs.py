@@ -1,0 +1,40 @@
+"""Every hook a greenai plugin can implement: the plugin author's contract.
+
+A plugin is a module (or object) with functions decorated by ``greenai_core.hookimpl``,
+advertised through an entry point in group ``greenai``. Hooks are called with keyword
+arguments only; an implementation may accept fewer arguments than the spec names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pluggy import HookimplMarker, HookspecMarker
+
+PROJECT_NAME = "greenai"
+
+hookspec = HookspecMarker(PROJECT_NAME)
+hookimpl = HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def register_model_formats(register: Callable[[Any], None]) -> None:
+    """Register model file formats.
+
+    Call ``register(fmt)`` once per format, with an instance of a subclass of
+    ``greenai_core.models.ModelFormat``: it declares a unique ``name``, the ``suffixes``
+    it claims (a hint only; two formats may share one) and ``sniff(path)``, which looks at
+    the content (magic bytes, zip members, folder contents) and says whether it can load it.
+    """
+
+
+@hookspec
+def register_energy_backends(register: Callable[[Any], None]) -> None:
+    """Register energy backends.
+
+    Call ``register(cls)`` once per backend, with a subclass of
+    ``greenai_core.energy.EnergyBackend``: a unique ``name``, a ``probe()`` that answers
+    available, or unavailable with a one-line human reason, and counters the meter reads
+    at the edges of each measured window.
+    """

@@ -1,0 +1,276 @@
+"""The plugin manager: entry-point discovery, guarded loading and the two registries.
+
+Plugins are loaded one at a time on first use (never at ``import greenai_core``). A plugin
+that fails to import, misspells a hook or raises in one is recorded with its error and
+skipped, so every other plugin keeps working; ``GREENAI_STRICT_PLUGINS=1`` turns that into
+a ``PluginError`` (CI runs strict). ``GREENAI_DISABLE_PLUGINS=a,b`` skips plugins by
+entry-point name. The core's own defaults are registered through the same path.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pluggy
+
+from greenai_core import hookspecs
+from greenai_core.energy.backend import EnergyBackend, ProbeResult
+from greenai_core.errors import PluginError, UsageError
+from greenai_core.models.format import ModelFormat
+
+ENTRY_POINT_GROUP = "greenai"
+STRICT_ENV = "GREENAI_STRICT_PLUGINS"
+DISABLE_ENV = "GREENAI_DISABLE_PLUGINS"
+#: Modules of the core registered like any plugin (name -> module path).
+BUILTIN_PLUGINS = {"estimate": "greenai_core.energy.estimate"}
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class PluginRecord:
+    """What ``greenai plugins`` shows about one plugin."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    status: str = "loaded"  # loaded | error | disabled
+    error: str | None = None
+    builtin: bool = False
+    formats: list[str] = field(default_factory=list)
+    backends: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Registry:
+    """Holds the loaded plugins, their model formats and their energy backends."""
+
+    def __init__(
+        self,
+        *,
+        strict: bool | None = None,
+        disabled: Iterable[str] | None = None,
+        entry_points: bool = True,
+    ) -> None:
+        self.strict = _env_flag(STRICT_ENV) if strict is None else strict
+        if disabled is None:
+            disabled = [n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()]
+        self.disabled = set(disabled)
+        self._use_entry_points = entry_points
+        self._lock = threading.RLock()
+        self._loaded = False
+        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self._records: dict[str, PluginRecord] = {}
+        self._formats: dict[str, ModelFormat] = {}
+        self._format_owner: dict[str, str] = {}
+        self._backend_classes: dict[str, type[EnergyBackend]] = {}
+        self._backend_owner: dict[str, str] = {}
+        self._backends: dict[str, EnergyBackend] = {}
+
+    # -- loading ---------------------------------------------------------------------------
+    def load(self) -> Registry:
+        """Discover and load every plugin once; later calls return at once."""
+        if self._loaded:
+            return self
+        with self._lock:
+            if self._loaded:
+                return self
+            import importlib
+
+            for name, module in BUILTIN_PLUGINS.items():
+                self._load_one(PluginRecord(name, "greenai-core", _core_version(), builtin=True),
+                               lambda m=module: importlib.import_module(m))
+            if self._use_entry_points:
+                for ep in _entry_points():
+                    dist = getattr(ep, "dist", None)
+                    record = PluginRecord(
+                        ep.name,
+                        dist.metadata["Name"] if dist is not None else None,
+                        dist.version if dist is not None else None,
+                    )
+                    if ep.name in self.disabled:
+                        record.status = "disabled"
+                        self._records[ep.name] = record
+                        continue
+                    self._load_one(record, ep.load)
+            self._loaded = True
+        return self
+
+    def add_plugin(self, plugin: object, name: str | None = None) -> PluginRecord:
+        """Register a plugin object (a module or any object with hookimpls) directly."""
+        self.load()
+        record = PluginRecord(name or getattr(plugin, "__name__", None) or repr(plugin))
+        with self._lock:
+            self._load_one(record, lambda: plugin)
+        return record
+
+    def _load_one(self, record: PluginRecord, load: Callable[[], object]) -> None:
+        if record.name in self._records:
+            self._fail(record, f"another plugin is already registered under the name {record.name!r}")
+            return
+        self._records[record.name] = record
+        try:
+            plugin = load()
+        except Exception as exc:
+            self._fail(record, f"failed to import: {type(exc).__name__}: {exc}")
+            return
+        try:
+            self._pm.register(plugin, name=record.name)
+            self._pm.check_pending()  # catches misspelt hook names
+        except Exception as exc:
+            if self._pm.is_registered(plugin):
+                self._pm.unregister(plugin)
+            self._fail(record, f"invalid plugin: {exc}")
+            return
+        formats: list[ModelFormat] = []
+        backends: list[type[EnergyBackend]] = []
+        try:
+            self._call_own_hooks(plugin, "register_model_formats", self._format_validator(record, formats))
+            self._call_own_hooks(plugin, "register_energy_backends", self._backend_validator(record, backends))
+        except Exception as exc:
+            self._pm.unregister(plugin, name=record.name)
+            self._fail(record, f"{type(exc).__name__}: {exc}" if not isinstance(exc, PluginError) else str(exc))
+            return
+        # Commit only once every hook of the plugin succeeded: no half-registered plugin.
+        for fmt in formats:
+            self._formats[fmt.name] = fmt
+            self._format_owner[fmt.name] = record.name
+            record.formats.append(fmt.name)
+        for cls in backends:
+            self._backend_classes[cls.name] = cls
+            self._backend_owner[cls.name] = record.name
+            record.backends.append(cls.name)
+
+    def _call_own_hooks(self, plugin: object, hook_name: str, register: Callable[[Any], None]) -> None:
+        caller = getattr(self._pm.hook, hook_name)
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin:
+                kwargs = {"register": register}
+                impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
+
+    def _fail(self, record: PluginRecord, message: str) -> None:
+        record.status = "error"
+        record.error = message
+        if self.strict:
+            raise PluginError(f"plugin {record.name!r}: {message} ({STRICT_ENV} is set)")
+
+    # -- register() callbacks: validate what plugins hand over ------------------------------
+    def _format_validator(self, record: PluginRecord, out: list[ModelFormat]) -> Callable[[Any], None]:
+        def register(fmt: Any) -> None:
+            if not isinstance(fmt, ModelFormat):
+                raise PluginError(f"plugin {record.name!r} registered {fmt!r}, which is not a ModelFormat instance")
+            if not isinstance(fmt.name, str) or not fmt.name:
+                raise PluginError(f"plugin {record.name!r} registered a model format without a name")
+            taken = {f.name for f in out} | set(self._formats)
+            if fmt.name in taken:
+                owner = self._format_owner.get(fmt.name, record.name)
+                raise PluginError(
+                    f"plugin {record.name!r}: model format {fmt.name!r} is already registered by plugin {owner!r}"
+                )
+            out.append(fmt)
+
+        return register
+
+    def _backend_validator(self, record: PluginRecord, out: list[type[EnergyBackend]]) -> Callable[[Any], None]:
+        def register(cls: Any) -> None:
+            if not (isinstance(cls, type) and issubclass(cls, EnergyBackend)):
+                raise PluginError(
+                    f"plugin {record.name!r} registered {cls!r}, which is not an EnergyBackend subclass"
+                )
+            name = getattr(cls, "name", None)
+            if not isinstance(name, str) or not name:
+                raise PluginError(f"plugin {record.name!r} registered backend {cls.__name__} without a name")
+            if name in {c.name for c in out} | set(self._backend_classes):
+                owner = self._backend_owner.get(name, record.name)
+                raise PluginError(
+                    f"plugin {record.name!r}: energy backend {name!r} is already registered by plugin {owner!r}"
+                )
+            out.append(cls)
+
+        return register
+
+    # -- queries ---------------------------------------------------------------------------
+    def plugins(self) -> list[PluginRecord]:
+        return list(self.load()._records.values())
+
+    def formats(self) -> dict[str, ModelFormat]:
+        return dict(self.load()._formats)
+
+    def format_owner(self, name: str) -> str | None:
+        return self.load()._format_owner.get(name)
+
+    def backend_names(self) -> list[str]:
+        return list(self.load()._backend_classes)
+
+    def backend_owner(self, name: str) -> str | None:
+        return self.load()._backend_owner.get(name)
+
+    def backend(self, name: str) -> EnergyBackend:
+        """The shared default-configured instance of a backend (created on first ask)."""
+        self.load()
+        with self._lock:
+            if name not in self._backends:
+                cls = self._backend_classes.get(name)
+                if cls is None:
+                    known = ", ".join(sorted(self._backend_classes)) or "none"
+                    raise UsageError(f"unknown energy backend {name!r} (installed: {known})")
+                self._backends[name] = cls()
+            return self._backends[name]
+
+    def probe(self, name: str) -> ProbeResult:
+        backend = self.backend(name)
+        try:
+            return backend.probe()
+        except Exception as exc:  # a probe must answer, not raise; record it as the reason
+            return ProbeResult.unavailable(f"probe failed: {type(exc).__name__}: {exc}")
+
+
+def _entry_points() -> list[Any]:
+    from importlib.metadata import entry_points
+
+    seen: set[tuple[str, str]] = set()
+    found = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if (ep.name, ep.value) not in seen:  # the same dist can be visible twice on sys.path
+            seen.add((ep.name, ep.value))
+            found.append(ep)
+    return found
+
+
+def _core_version() -> str:
+    from greenai_core import __version__
+
+    return __version__
+
+
+_REGISTRY: Registry | None = None
+_REGISTRY_LOCK = threading.Lock()
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, loaded on first use."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        with _REGISTRY_LOCK:
+            if _REGISTRY is None:
+                _REGISTRY = Registry()
+    return _REGISTRY.load()
+
+
+def set_registry(registry: Registry | None) -> None:
+    """Replace (or with ``None`` forget) the process-wide registry; for tests and embedding."""
+    global _REGISTRY
+    with _REGISTRY_LOCK:
+        _REGISTRY = registry
+    from greenai_core.energy import selection
+
+    selection.clear_cache()

@@ -1,0 +1,89 @@
+"""The built-in estimate follows its documented model: CPU seconds x watts per logical CPU."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from greenai_core import Meter
+from greenai_core.energy import estimate
+from greenai_core.energy.estimate import EstimateBackend, watts_per_cpu
+from greenai_core.errors import UsageError
+
+TICK = 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def burn(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def test_figure_is_cpu_time_times_watts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GREENAI_CPU_WATTS", "10")
+    before = cpu_seconds()
+    with Meter([EstimateBackend()]) as meter:
+        burn(0.3)
+    used = cpu_seconds() - before
+    m = meter.result
+    assert m is not None and m.method == "estimated"
+    assert m.energy_j == pytest.approx(used * 10, abs=2 * TICK * 10)
+    assert m.energy_j >= 0.3 * 10 - 2 * TICK * 10
+    assert m.resolution_j == pytest.approx(TICK * 10)
+    a = m.backends[0].assumptions
+    assert a["watts_per_cpu"] == 10 and a["watts_source"] == "environment variable GREENAI_CPU_WATTS"
+
+
+def test_waited_for_children_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GREENAI_CPU_WATTS", "5")
+    child = "import time\nend=time.process_time()+0.4\nwhile time.process_time()<end: pass"
+    with Meter([EstimateBackend()]) as meter:
+        subprocess.run([sys.executable, "-c", child], check=True)
+    assert meter.result is not None and meter.result.energy_j >= 0.4 * 5 * 0.9
+
+
+def test_live_descendants_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child still running at stop: its CPU time so far is read from /proc."""
+    monkeypatch.setenv("GREENAI_CPU_WATTS", "5")
+    child = "import time,sys\nend=time.process_time()+0.4\nwhile time.process_time()<end: pass\n" \
+            "print('done', flush=True)\nsys.stdin.read()"
+    meter = Meter([EstimateBackend()]).start()
+    proc = subprocess.Popen([sys.executable, "-c", child], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "done"
+        m = meter.stop()  # the child is alive, not yet reaped
+    finally:
+        proc.communicate("")
+    assert m.energy_j >= 0.4 * 5 * 0.9
+
+
+def test_watts_come_from_option_env_table_or_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GREENAI_CPU_WATTS", raising=False)
+    assert watts_per_cpu(7.5) == (7.5, "option watts_per_cpu")
+    monkeypatch.setattr(estimate, "cpu_model_name", lambda: "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz")
+    watts, source = watts_per_cpu()
+    assert watts == 3.5 and "Intel Xeon" in source and "Gold 6248" in source
+    monkeypatch.setattr(estimate, "cpu_model_name", lambda: "13th Gen Intel(R) Core(TM) i7-1360P")
+    assert watts_per_cpu()[0] == 2.0
+    monkeypatch.setattr(estimate, "cpu_model_name", lambda: "Mystery CPU 9000")
+    assert watts_per_cpu() == (estimate.DEFAULT_WATTS_PER_CPU,
+                               "default (CPU model 'Mystery CPU 9000' not in the family table)")
+    monkeypatch.setenv("GREENAI_CPU_WATTS", "4")
+    assert watts_per_cpu()[0] == 4.0
+
+
+@pytest.mark.parametrize("bad", ["lots", "-3", "0"])
+def test_bad_watts_are_refused(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    monkeypatch.setenv("GREENAI_CPU_WATTS", bad)
+    with pytest.raises(UsageError, match="GREENAI_CPU_WATTS"):
+        watts_per_cpu()
+    assert not EstimateBackend().probe().available
