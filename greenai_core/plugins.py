@@ -9,6 +9,7 @@ entry-point name. The core's own defaults are registered through the same path.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -88,7 +89,7 @@ class Registry:
 
             for name, module in BUILTIN_PLUGINS.items():
                 self._load_one(PluginRecord(name, "greenai-core", _core_version(), builtin=True),
-                               lambda m=module: importlib.import_module(m))
+                               functools.partial(importlib.import_module, module))
             if self._use_entry_points:
                 for ep in _entry_points():
                     dist = getattr(ep, "dist", None)

@@ -7,8 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
 
-from greenai_core.energy import MEASURED, CounterSpec, EnergyBackend, ProbeResult
-from greenai_core.energy import selection
+from greenai_core.energy import MEASURED, CounterSpec, EnergyBackend, ProbeResult, selection
 from greenai_core.plugins import Registry, set_registry
 
 

@@ -6,8 +6,8 @@ import threading
 import time
 
 import pytest
-
 from conftest import FakeCounterBackend
+
 from greenai_core import Meter, measure, measure_call, measured
 from greenai_core.energy import ESTIMATED, EnergyBackend, ProbeResult
 from greenai_core.energy.poller import get_poller
@@ -220,7 +220,7 @@ def test_window_closed_when_the_measured_code_raises() -> None:
     with pytest.raises(ZeroDivisionError):
         with meter:
             fake.advance("package-0", 3)
-            1 / 0
+            raise ZeroDivisionError("in the measured code")
     assert meter.result is not None and meter.result.energy_j == 3.0 and not meter.running
 
 

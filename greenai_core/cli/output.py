@@ -14,7 +14,7 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str], out: TextIO | No
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     stream = out or sys.stdout
     for row in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip(), file=stream)
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=stream)
 
 
 def write_json(data: Any, destination: str) -> None:

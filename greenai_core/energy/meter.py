@@ -111,7 +111,7 @@ class Meter:
         warnings = list(self._warnings)
         measured_components = {
             spec.component
-            for b, t in zip(self._backends, self._trackers)
+            for b, t in zip(self._backends, self._trackers, strict=True)
             if b.method == MEASURED
             for spec in t.specs.values()
             if spec.counted
@@ -121,7 +121,7 @@ class Meter:
         methods: set[str] = set()
         resolution = 0.0
         reports = []
-        for backend, tracker, s0, s1 in zip(self._backends, self._trackers, self._starts, stops):
+        for backend, tracker, s0, s1 in zip(self._backends, self._trackers, self._starts, stops, strict=True):
             warnings += tracker.events_between(s0.event_seq, s1.event_seq)
             warnings += [f"{backend.name}: domain {d} was unreadable for this window" for d in sorted(s0.lost)]
             names, own_counted, own_resolution, period = [], [], 0.0, 0.0
@@ -178,7 +178,9 @@ class Meter:
     def __enter__(self) -> Meter:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -211,7 +213,7 @@ def measured(
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            result, measurement = Meter(backends, **options).call(func, *args, **kwargs)  # type: ignore[arg-type]
+            result, measurement = Meter(backends, **options).call(func, *args, **kwargs)
             wrapper.last_measurement = measurement  # type: ignore[attr-defined]
             if on_result is not None:
                 on_result(measurement)

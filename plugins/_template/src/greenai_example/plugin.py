@@ -16,7 +16,6 @@ from greenai_core.energy import ESTIMATED, CounterSpec, EnergyBackend, ProbeResu
 from greenai_core.errors import UnsupportedOperationError
 from greenai_core.models import ModelFormat
 from greenai_core.models.sniff import read_head
-
 from greenai_example import __version__
 
 MAGIC = b"GREENAI-EXAMPLE\n"
