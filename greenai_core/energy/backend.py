@@ -94,6 +94,10 @@ class EnergyBackend(ABC):
         """What the figure rests on (for estimates: the power model and its inputs)."""
         return {}
 
+    def warnings(self) -> list[str]:
+        """Standing caveats every measurement with this backend carries (e.g. a skipped zone)."""
+        return []
+
     def max_power_w(self) -> float:
         """Highest plausible power of one domain, used to poll wrapping counters often enough."""
         return 500.0

@@ -122,6 +122,7 @@ class Meter:
         resolution = 0.0
         reports = []
         for backend, tracker, s0, s1 in zip(self._backends, self._trackers, self._starts, stops, strict=True):
+            warnings += backend.warnings()
             warnings += tracker.events_between(s0.event_seq, s1.event_seq)
             warnings += [f"{backend.name}: domain {d} was unreadable for this window" for d in sorted(s0.lost)]
             names, own_counted, own_resolution, period = [], [], 0.0, 0.0

@@ -1,0 +1,153 @@
+"""Finding RAPL zones in a powercap tree and naming their domains.
+
+Every zone appears twice in sysfs: as a symlink directly under ``/sys/class/powercap``
+and as a folder nested in its parent zone. We look at both (a tree may lack the flat
+links) and keep each zone once, by its resolved path. ``intel-rapl-mmio`` zones expose
+the same package counter through another interface, so they are used only for a domain
+that no ``intel-rapl`` zone provides.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ZONE_RE = re.compile(r"^(intel-rapl|intel-rapl-mmio)((?::\d+)+)$")
+#: Kinds of RAPL domain and whether they add into the total. core and uncore are parts of
+#: their package; psys covers the whole platform, so it counts only where it stands alone.
+PACKAGE, CORE, UNCORE, DRAM, PSYS = "package", "core", "uncore", "dram", "psys"
+NESTED_IN_PACKAGE = {CORE, UNCORE}
+COMPONENT = {PACKAGE: "cpu", CORE: "cpu", UNCORE: "cpu", DRAM: "dram", PSYS: "platform"}
+TOTAL_RULE = (
+    "total = packages + DRAM; core and uncore are inside their package and psys covers the whole "
+    "platform, so they are reported but not added (psys is added only where no package domain exists)"
+)
+
+
+@dataclass(frozen=True)
+class Zone:
+    zone_id: str  # intel-rapl:0:1
+    path: Path
+    kind: str  # package, core, uncore, dram, psys, or the raw name of an unknown domain
+    domain: str  # package-0, core-0, dram-1, psys
+    max_range_uj: int
+    max_power_w: float | None
+    mmio: bool
+
+
+#: The file-open boundary (tests inject errors here when running as root).
+_open = os.open
+
+
+def read_text(path: Path) -> str:
+    """Read a small sysfs file (one open, one read: fast, and never a stale descriptor)."""
+    fd = _open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 256).decode("ascii", "replace").strip()
+    finally:
+        os.close(fd)
+
+
+def read_int(path: Path) -> int:
+    text = read_text(path)
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{path}: expected an integer, found {text[:40]!r}") from None
+
+
+def _candidates(root: Path) -> list[Path]:
+    seen: dict[str, Path] = {}
+
+    def visit(folder: Path, depth: int) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            if ZONE_RE.match(entry.name) and entry.is_dir():
+                real = os.path.realpath(entry.path)
+                seen.setdefault(real, Path(entry.path))
+                if depth < 3:
+                    visit(Path(entry.path), depth + 1)
+
+    visit(root, 0)
+    return sorted(seen.values(), key=lambda p: (_id_parts(p.name), p.name.startswith("intel-rapl-mmio")))
+
+
+def _id_parts(zone_id: str) -> list[int]:
+    """intel-rapl:1:0 -> [1, 0]"""
+    m = ZONE_RE.match(zone_id)
+    return [int(x) for x in m.group(2)[1:].split(":")] if m else []
+
+
+def _socket_of(parts: list[int], parent_name: str | None) -> int:
+    if parent_name:
+        m = re.fullmatch(r"package-(\d+)", parent_name)
+        if m:
+            return int(m.group(1))
+    return parts[0]
+
+
+def discover(root: Path) -> tuple[list[Zone], list[str]]:
+    """The readable zones under ``root`` and a warning for each zone skipped."""
+    zones: list[Zone] = []
+    skipped: list[str] = []
+    names: dict[str, str] = {}
+    for path in _candidates(root):
+        m = ZONE_RE.match(path.name)
+        assert m is not None
+        parts = _id_parts(path.name)
+        try:
+            raw_name = read_text(path / "name")
+            max_range = read_int(path / "max_energy_range_uj")
+            if max_range <= 0:
+                raise ValueError(f"{path / 'max_energy_range_uj'}: range must be positive, found {max_range}")
+        except FileNotFoundError as exc:
+            skipped.append(f"rapl: zone {path.name} skipped: missing {Path(exc.filename or '').name or 'file'}")
+            continue
+        except (OSError, ValueError) as exc:
+            skipped.append(f"rapl: zone {path.name} skipped: {exc}")
+            continue
+        names[path.name] = raw_name
+        parent_id = m.group(1) + ":" + ":".join(map(str, parts[:-1])) if len(parts) > 1 else None
+        kind = raw_name.split("-")[0] if raw_name.startswith("package-") else raw_name
+        if kind == PACKAGE:
+            domain = raw_name
+        elif kind == PSYS:
+            domain = f"psys-{parts[0]}"  # renamed to plain "psys" below when it is the only one
+        else:
+            socket = _socket_of(parts, names.get(parent_id) if parent_id else None)
+            domain = f"{kind}-{socket}"
+        max_power = None
+        try:
+            uw = read_int(path / "constraint_0_max_power_uw")
+            max_power = uw / 1e6 if uw > 0 else None
+        except (OSError, ValueError):
+            pass
+        zones.append(Zone(path.name, path, kind, domain, max_range, max_power, m.group(1) == "intel-rapl-mmio"))
+    if sum(z.kind == PSYS for z in zones) == 1:
+        zones = [replace(z, domain=PSYS) if z.kind == PSYS else z for z in zones]
+    # Keep an mmio zone only for a domain no MSR zone provides (else it double counts).
+    msr_domains = {z.domain for z in zones if not z.mmio}
+    kept = [z for z in zones if not z.mmio or z.domain not in msr_domains]
+    seen_domains: set[str] = set()
+    unique = []
+    for z in kept:
+        if z.domain in seen_domains:
+            skipped.append(f"rapl: zone {z.zone_id} skipped: domain {z.domain} already read from another zone")
+            continue
+        seen_domains.add(z.domain)
+        unique.append(z)
+    return unique, skipped
+
+
+def counted(zone: Zone, zones: list[Zone]) -> bool:
+    """The total rule (TOTAL_RULE) for one zone."""
+    if zone.kind in (PACKAGE, DRAM):
+        return True
+    if zone.kind == PSYS:
+        return not any(z.kind == PACKAGE for z in zones)
+    return False
