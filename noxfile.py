@@ -87,7 +87,9 @@ def bench(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The quickstart's main job: profile the bundled sample model on whatever sensor exists."""
     session.install(".", *[str(p) for p in PLUGIN_DIRS if p.name in ("greenai-onnx", "greenai-rapl")])
-    session.run("greenai", *(session.posargs or ["measure", "--", "greenai", "plugins"]), env=QUIET_ENV)
+    model, image = "greenai_core/data/sample_cnn.onnx", "greenai_core/data/sample.png"
+    session.run("greenai", "info", model, env=QUIET_ENV)
+    session.run("greenai", "measure", "--", "greenai", "run", model, image, "--top", "3", env=QUIET_ENV)
 
 
 nox.options.sessions = ["tests_core", *[f"plugin-{short_name(p)}" for p in PLUGIN_DIRS], "all_plugins"]

@@ -31,6 +31,10 @@ _EXPORTS = {
     "CounterSpec": "greenai_core.energy.backend",
     "ProbeResult": "greenai_core.energy.backend",
     "ModelFormat": "greenai_core.models.format",
+    "Model": "greenai_core.models.model",
+    "load_model": "greenai_core.models.loading",
+    "InputSpec": "greenai_core.models.spec",
+    "TensorSpec": "greenai_core.models.spec",
     "get_registry": "greenai_core.plugins",
 }
 
@@ -53,6 +57,9 @@ if TYPE_CHECKING:
     )
     from greenai_core.hookspecs import hookimpl
     from greenai_core.models.format import ModelFormat
+    from greenai_core.models.loading import load_model
+    from greenai_core.models.model import Model
+    from greenai_core.models.spec import InputSpec, TensorSpec
     from greenai_core.plugins import get_registry
 
 

@@ -1,11 +1,17 @@
 """The original greenAI API as a thin layer over greenai_core.
 
-The original README's profiler example runs with only its import and class name changed::
+The original README's examples run with only their imports (and the profiler's class name) changed::
 
     from greenai_core.compat import EnergyProfiler
     profiler = EnergyProfiler(delay_between_measures)
     total_time, energy_consumed, result = profiler.evaluate(fib, n, show_every_step=True)
     print(..., energy_consumed, profiler.get_unit())
+
+    from greenai_core.compat import DLModelFactory
+    factory = DLModelFactory()
+    factory.register_predefined_formats()
+    model = factory.get_model(path)(path, enable_GPU=False)
+    n = model.get_number_of_parameters(); output = model.run("path/to/an/image")
 
 Unlike the original, stopping never waits for a sampling tick: counters are read at the
 edges. ``delay_between_measures``, when given, only sets the period of the power timeline.
@@ -14,13 +20,16 @@ edges. ``delay_between_measures``, when given, only sets the period of the power
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from greenai_core.energy.backend import EnergyBackend
 from greenai_core.energy.measurement import Measurement
 from greenai_core.energy.meter import Meter
-from greenai_core.errors import UsageError
+from greenai_core.errors import ModelFormatError, UnsupportedOperationError, UsageError
+from greenai_core.models.loading import load_model
+from greenai_core.models.model import Model
 
 
 class EnergyProfiler:
@@ -78,3 +87,67 @@ class EnergyProfiler:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class DLLibrary:
+    """Base class of an original-greenAI-style model class: ``cls(path, enable_GPU=False)``.
+
+    Subclasses implement ``get_number_of_parameters()`` and ``run(image_path)``.
+    """
+
+    def __init__(self, path: str, enable_GPU: bool = False) -> None:  # noqa: N803 - the original name
+        self.path = path
+        self.enable_GPU = enable_GPU
+
+    def get_number_of_parameters(self) -> int:
+        raise UnsupportedOperationError(f"{type(self).__name__} does not count parameters")
+
+    def run(self, image_path: str) -> Any:
+        raise UnsupportedOperationError(f"{type(self).__name__} cannot run images")
+
+
+class _InstalledFormat:
+    """A constructor the original way, ``ctor(path, enable_GPU=False)``, over ``load_model``."""
+
+    def __init__(self, suffix: str) -> None:
+        self.suffix = suffix
+
+    def __call__(self, path: str, enable_GPU: bool = False, **options: Any) -> Model:  # noqa: N803
+        return load_model(path, device="cuda" if enable_GPU else "cpu", **options)
+
+    def __repr__(self) -> str:
+        return f"<installed formats for {self.suffix!r}>"
+
+
+class DLModelFactory:
+    """The original factory: suffix -> model constructor.
+
+    ``register_predefined_formats()`` maps every suffix the installed plugins claim to
+    ``load_model`` (which still recognises files by content, so ".pt" covers pickles,
+    TorchScript and exported programs alike); ``"/"`` stands for model folders.
+    """
+
+    def __init__(self) -> None:
+        self._constructors: dict[str, Callable[..., Any]] = {}
+
+    def register_predefined_formats(self) -> None:
+        from greenai_core.plugins import get_registry
+
+        for fmt in get_registry().formats().values():
+            for suffix in fmt.suffixes:
+                self._constructors.setdefault(suffix.lower(), _InstalledFormat(suffix.lower()))
+
+    def register_format(self, ext: str, cls: Callable[..., Any]) -> None:
+        if not ext or not callable(cls):
+            raise UsageError("register_format(ext, cls) needs a suffix such as '.onnx' and a class")
+        self._constructors[ext.lower()] = cls
+
+    def get_model(self, path: str) -> Callable[..., Any]:
+        p = Path(path)
+        suffix = "/" if str(path).endswith("/") or p.is_dir() else p.suffix.lower()
+        try:
+            return self._constructors[suffix]
+        except KeyError:
+            known = ", ".join(sorted(self._constructors)) or "none (call register_predefined_formats())"
+            raise ModelFormatError(f"{path}: no format registered for suffix {suffix or '(none)'!r} "
+                                   f"(registered: {known})") from None

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from greenai_core import __version__
-from greenai_core.cli import measure_cmd, plugins_cmd
+from greenai_core.cli import info_cmd, measure_cmd, plugins_cmd, run_cmd
 from greenai_core.errors import GreenAIError
 
-SUBCOMMANDS = (plugins_cmd, measure_cmd)
+SUBCOMMANDS = (plugins_cmd, measure_cmd, info_cmd, run_cmd)
 EXIT_USAGE = 2
 
 

@@ -35,6 +35,10 @@ class ModelFormat(ABC):
     def load(self, path: Path, *, device: str = "cpu", trust: bool = False, **options: Any) -> Model:
         """Load the model. Raise ``ModelFormatError`` (naming the path) for a bad file."""
 
+    def explain(self, path: Path) -> str:
+        """Why ``sniff`` said no, in a few words (used in the error when this format claims the suffix)."""
+        return ""
+
     def claims_suffix(self, path: Path) -> bool:
         if path.is_dir():
             return "/" in self.suffixes
@@ -64,4 +68,7 @@ def select_format(path: str | Path, formats: Mapping[str, ModelFormat], wanted: 
             return fmt
     tried = ", ".join(f.name for f in ordered) or "none (no model format plugin is installed)"
     what = "a folder without a model" if p.is_dir() else "not a model file of any installed format"
+    claimed = [f for f in ordered if f.claims_suffix(p) and f.explain(p)]
+    if claimed:
+        what = "; ".join(f"not recognised as {f.name}: {f.explain(p)}" for f in claimed)
     raise ModelFormatError(f"{p}: {what} (formats tried: {tried})")
