@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from greenai_core.errors import GreenAIError, UsageError
 from greenai_core.models.spec import NCHW, InputSpec
@@ -65,8 +65,7 @@ def open_image(source: str | os.PathLike[str] | Image.Image) -> Image.Image:
     from PIL import Image, UnidentifiedImageError
 
     if isinstance(source, Image.Image):
-        image: Image.Image = source
-        return image
+        return cast("Image.Image", source)
     path = Path(source)
     try:
         with Image.open(path) as img:
