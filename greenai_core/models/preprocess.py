@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from greenai_core.errors import GreenAIError, UsageError
 from greenai_core.models.spec import NCHW, InputSpec
@@ -65,12 +65,13 @@ def open_image(source: str | os.PathLike[str] | Image.Image) -> Image.Image:
     from PIL import Image, UnidentifiedImageError
 
     if isinstance(source, Image.Image):
-        return cast("Image.Image", source)
+        return source
     path = Path(source)
     try:
         with Image.open(path) as img:
-            img.load()
-            return img
+            img.load()  # read it all now: the file closes when the with block ends
+            loaded: Image.Image = img
+            return loaded
     except FileNotFoundError:
         raise ImageError(f"{path}: no such image file") from None
     except UnidentifiedImageError:
