@@ -38,6 +38,8 @@ class Model(ABC):
         num_parameters: int,
         trainable_parameters: int | None,
         normalize: Any = IMAGENET,
+        details: dict[str, Any] | None = None,
+        image_size: tuple[int, int] | None = None,
     ) -> None:
         self.path = Path(path)
         self.format = format
@@ -47,6 +49,10 @@ class Model(ABC):
         self.num_parameters = num_parameters
         self.trainable_parameters = trainable_parameters
         self.normalize: Normalization | None = normalization(normalize)
+        #: Format-specific facts for ``greenai info`` (e.g. the PyTorch file kind).
+        self.details: dict[str, Any] = dict(details or {})
+        #: (H, W) images are resized to where the input's height/width are dynamic; None keeps the image's size.
+        self.image_size = image_size
         self.closed = False
 
     # -- what a plugin implements ----------------------------------------------------------
@@ -82,7 +88,7 @@ class Model(ABC):
     def prepare(self, images: list[Any], *, normalize: Any = _UNSET) -> np.ndarray:
         """The batch ``predict`` would feed the model for these images (the shared preprocessing)."""
         norm = self.normalize if normalize is _UNSET else normalization(normalize)
-        return images_to_batch(images, self.input_spec, norm, self.input_spec.dtype)
+        return images_to_batch(images, self.input_spec, norm, self.input_spec.dtype, self.image_size)
 
     def _check_array(self, x: np.ndarray) -> None:
         spec = self.input_spec
@@ -140,6 +146,8 @@ class Model(ABC):
             "input": self.input_spec.to_dict(),
             "output": self.output_spec.to_dict() if self.output_spec else None,
             "file_size_bytes": file_size(self.path),
+            "image_size": list(self.image_size) if self.image_size else None,
+            **self.details,
         }
 
     def __repr__(self) -> str:

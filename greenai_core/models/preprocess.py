@@ -2,8 +2,9 @@
 
 Steps: open (PIL), convert to RGB (grey, palette and RGBA images included; alpha is
 dropped, as torchvision's loaders do) or to L for one-channel models, resize to the
-model's height x width with bilinear filtering (any aspect ratio; where H/W are dynamic
-the image keeps its size, and a batch takes its first image's size), scale to [0, 1],
+model's height x width with bilinear filtering (any aspect ratio; where H/W are dynamic,
+to the model's ``image_size`` if it has one, e.g. PyTorch's documented 224 x 224 default,
+else the image keeps its size and a batch takes its first image's size), scale to [0, 1],
 normalise per channel with ``mean``/``std`` (ImageNet's by default, ``None`` to skip),
 then lay out as NCHW or NHWC with the batch first.
 """
@@ -104,8 +105,12 @@ def image_to_hwc(img: Image.Image, size: tuple[int, int] | None, channels: int,
 
 
 def images_to_batch(images: Sequence[Any], spec: InputSpec, norm: Normalization | None,
-                    dtype: str = "float32") -> np.ndarray:
-    """Paths or PIL images -> one batch laid out as ``spec`` says."""
+                    dtype: str = "float32", image_size: tuple[int, int] | None = None) -> np.ndarray:
+    """Paths or PIL images -> one batch laid out as ``spec`` says.
+
+    Where the spec's height/width are dynamic, images go to ``image_size`` (H, W) if given,
+    else keep the first image's size.
+    """
     import numpy as np
 
     opened = [open_image(i) for i in images]
@@ -115,7 +120,8 @@ def images_to_batch(images: Sequence[Any], spec: InputSpec, norm: Normalization 
         size: tuple[int, int] | None = (spec.height, spec.width)
     else:
         first = opened[0]
-        size = (spec.height or first.height, spec.width or first.width)
+        fallback = image_size or (first.height, first.width)
+        size = (spec.height or fallback[0], spec.width or fallback[1])
     channels = spec.channels or 3
     batch = np.stack([image_to_hwc(img, size, channels, norm) for img in opened])
     if spec.layout == NCHW:

@@ -78,6 +78,7 @@ def load_onnx(
     input_name: str | None = None,
     normalize: Any = IMAGENET,
     intra_op_num_threads: int | None = None,
+    image_size: tuple[int, int] | None = None,
 ) -> OnnxModel:
     import onnx
     import onnxruntime as ort
@@ -120,6 +121,9 @@ def load_onnx(
     return OnnxModel(
         session, path=path, format="onnx", device=device, input_spec=spec, output_spec=output_spec,
         num_parameters=count_parameters(graph), trainable_parameters=None, normalize=normalize,
+        image_size=tuple(image_size) if image_size else None,  # type: ignore[arg-type]
+        details={"opset": max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=None),
+                 "producer": proto.producer_name or None},
     )
 
 

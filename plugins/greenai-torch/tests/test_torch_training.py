@@ -1,0 +1,94 @@
+"""Training: an image folder or arrays, loss goes down, counts for energy per step, save in the original kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import Saved, image_folder
+from PIL import Image
+from tiny_nets import TinyNet
+
+from greenai_core import load_model
+from greenai_core.errors import GreenAIError, UsageError
+from greenai_core.models.preprocess import ImageError
+from greenai_core.models.training import DatasetError, ImageFolder, TrainingData
+
+OPTIONS = {"pickle": {"trust": True}, "state_dict": {"model_class": TinyNet}, "torchscript": {}, "export": {}}
+
+
+@pytest.mark.parametrize("kind", ["state_dict", "pickle", "torchscript", "export"])
+def test_two_epochs_lower_the_loss_and_the_model_saves_in_its_kind(saved: Saved, kind: str, tmp_path: Path) -> None:
+    folder = image_folder(tmp_path / "data")
+    model = load_model(saved.paths[kind], image_size=(16, 16), **OPTIONS[kind])  # type: ignore[arg-type]
+    out = tmp_path / f"trained{saved.paths[kind].suffix}"
+    result = model.train(folder, epochs=2, batch_size=8, lr=0.05, seed=0, save_to=str(out))
+    assert result.classes == ["bright", "dark"]
+    assert [e.samples for e in result.epochs] == [24, 24] and [e.steps for e in result.epochs] == [3, 3]
+    assert (result.samples, result.steps) == (48, 6)
+    assert result.losses[1] < result.losses[0], result.losses
+    # Saved in the original kind, and it predicts what the trained model predicts.
+    x = model.prepare(sorted(folder.rglob("*.png"))[:4])
+    reloaded = load_model(out, **OPTIONS[kind])  # type: ignore[arg-type]
+    assert reloaded.details["kind"] == kind
+    np.testing.assert_allclose(reloaded.predict(x), model.predict(x), rtol=1e-4, atol=1e-5)
+    assert not np.allclose(load_model(saved.paths[kind], **OPTIONS[kind]).predict(x), model.predict(x))  # type: ignore[arg-type]
+
+
+def test_training_batches_equal_inference_preprocessing(saved: Saved, tmp_path: Path) -> None:
+    folder = image_folder(tmp_path / "data", per_class=3)
+    model = load_model(saved.paths["torchscript"], image_size=(16, 16))
+    scanned = ImageFolder.scan(folder)
+    images, labels = next(TrainingData.of(folder, model, batch_size=6).batches(rng=None))
+    np.testing.assert_array_equal(images, model.prepare([p for p, _ in scanned.samples]))
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_training_on_arrays_with_adam_and_a_callable_loss(saved: Saved) -> None:
+    rng = np.random.default_rng(0)
+    pairs = []
+    for _ in range(4):
+        labels = rng.integers(0, 2, 8)
+        images = (rng.normal(size=(8, 3, 16, 16)) + labels[:, None, None, None] * 2).astype(np.float32)
+        pairs.append((images, labels))
+    model = load_model(saved.paths["state_dict"], model_class=TinyNet)
+    calls = []
+
+    def loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        calls.append(1)
+        return torch.nn.functional.cross_entropy(out, y)
+
+    result = model.train(iter(pairs), epochs=3, optimizer="adam", lr=0.01, loss=loss)
+    assert result.steps == 12 and len(calls) == 12 and result.classes is None
+    assert result.losses[-1] < result.losses[0]
+
+
+def test_bad_training_input_gives_clear_errors(saved: Saved, tmp_path: Path) -> None:
+    model = load_model(saved.paths["state_dict"], model_class=TinyNet, image_size=(16, 16))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no class subfolders"):
+        model.train(tmp_path / "empty")
+    (tmp_path / "noimg" / "cats").mkdir(parents=True)
+    with pytest.raises(DatasetError, match="hold no images"):
+        model.train(tmp_path / "noimg")
+    folder = image_folder(tmp_path / "data", per_class=2)
+    (folder / "dark" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    with pytest.raises(ImageError, match=r"broken.png: (unreadable image|not an image file)"):
+        model.train(folder, shuffle=False)
+    with pytest.raises(UsageError, match="optimizer must be one of sgd, adam"):
+        model.train([(np.zeros((1, 3, 16, 16), np.float32), np.zeros(1))], optimizer="lbfgs-ish")
+    with pytest.raises(DatasetError, match="2 images but 3 labels"):
+        model.train([(np.zeros((2, 3, 16, 16), np.float32), np.zeros(3))])
+    with pytest.raises(GreenAIError, match="training data is empty"):
+        model.train([])
+
+
+def test_grey_image_folder_trains_a_three_channel_model(saved: Saved, tmp_path: Path) -> None:
+    for name, value in (("a", 30), ("b", 220)):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            Image.new("L", (10, 20), value + i).save(tmp_path / name / f"{i}.png")
+    model = load_model(saved.paths["torchscript"], image_size=(16, 16))
+    assert model.train(tmp_path, epochs=1, batch_size=4).samples == 6
