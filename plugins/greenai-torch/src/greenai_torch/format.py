@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from greenai_core.models import Model, ModelFormat
-
 from greenai_torch.kinds import detect_kind, explain
 
 

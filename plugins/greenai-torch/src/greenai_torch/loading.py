@@ -19,7 +19,6 @@ from greenai_core.models import InputSpec, TensorSpec
 from greenai_core.models.devices import parse_device
 from greenai_core.models.preprocess import IMAGENET
 from greenai_core.models.spec import NCHW, guess_layout
-
 from greenai_torch.kinds import EXPORT, PICKLE, STATE_DICT, TORCHSCRIPT, detect_kind
 from greenai_torch.model import TorchModel
 
@@ -154,7 +153,9 @@ def _input_spec(module: Any, program: Any, input_shape: Any, layout: str | None,
         val = node.meta["val"]
         dims = tuple(d if isinstance(d, int) else None for d in val.shape)
         if len(dims) != 4:
-            raise ModelFormatError(f"{path}: the exported program's input {name} has shape {list(val.shape)}, not an image")
+            raise ModelFormatError(
+                f"{path}: the exported program's input {name} has shape {list(val.shape)}, not an image"
+            )
         return (InputSpec(name, dims, str(val.dtype).removeprefix("torch."), guess_layout(dims, layout)),
                 "the exported program")
     channels = _first_conv_channels(module)

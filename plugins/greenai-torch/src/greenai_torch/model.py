@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from greenai_core.errors import UnsupportedOperationError
 from greenai_core.models import Model
-
 from greenai_torch.kinds import EXPORT, PICKLE, STATE_DICT, TORCHSCRIPT
 
 if TYPE_CHECKING:

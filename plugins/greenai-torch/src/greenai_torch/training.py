@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from greenai_core.errors import UsageError
 from greenai_core.models.training import EpochResult, TrainingData, TrainingResult
-
 from greenai_torch.kinds import EXPORT
 
 if TYPE_CHECKING:
