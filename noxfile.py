@@ -19,7 +19,7 @@ TEST_PLUGIN = "tests/plugins/greenai-hello"
 # Frameworks pinned here (not in plugin metadata, which keeps ranges): an unpinned torch
 # pulls a multi-GB CUDA build, while 2.13.0 CPU is a wheel on this kind of machine.
 PINS = {"greenai-torch": ["torch==2.13.0"], "greenai-tf": ["tensorflow-cpu==2.21.*"]}
-QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONWARNINGS": "default"}
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True

@@ -247,3 +247,33 @@ def test_measurement_round_trips_through_json() -> None:
     assert meter.result is not None
     again = Measurement.from_dict(json.loads(meter.result.to_json()))
     assert again == meter.result
+
+
+def test_a_sensor_failing_at_stop_still_releases_the_poller() -> None:
+    fake = FakeCounterBackend(["package-0"], wrap_range=10**9)
+    before = get_poller().active
+    meter = Meter([fake]).start()
+    assert get_poller().active == before + 1
+
+    def broken() -> dict[str, int]:
+        raise OSError("sensor unplugged")
+
+    fake.read = broken  # type: ignore[method-assign]
+    from greenai_core.errors import SensorError
+
+    with pytest.raises(SensorError, match="sensor unplugged"):
+        meter.stop()
+    assert get_poller().active == before and not meter.running
+
+
+def test_trackers_go_with_their_backend() -> None:
+    import gc
+    import weakref
+
+    fake = FakeCounterBackend(["package-0"])
+    with Meter([fake]):
+        pass
+    ref = weakref.ref(fake)
+    del fake
+    gc.collect()
+    assert ref() is None

@@ -37,10 +37,9 @@ def run(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise UsageError("no command to measure (usage: greenai measure [options] -- CMD [ARGS...])")
-    meter = Meter(args.backend)
+    meter = Meter(args.backend).start()
     # Ctrl-C reaches the child through the terminal; we stay to report what it used.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    meter.start()
     try:
         proc = subprocess.Popen(command)
     except FileNotFoundError:

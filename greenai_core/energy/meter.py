@@ -98,11 +98,13 @@ class Meter:
         with self._lock:
             if not self._running:
                 raise UsageError("this meter was not started")
-            stops = [t.sample() for t in self._trackers]
-            poller = get_poller()
-            for token in self._tokens:
-                poller.unsubscribe(token)
-            self._running = False
+            try:
+                stops = [t.sample() for t in self._trackers]
+            finally:  # even if a sensor fails now, the window must leave the poller
+                poller = get_poller()
+                for token in self._tokens:
+                    poller.unsubscribe(token)
+                self._running = False
             self.result = self._build(stops)
             return self.result
 

@@ -14,17 +14,15 @@ ESTIMATE = "estimate"
 
 _lock = threading.Lock()
 _default: tuple[list[EnergyBackend], list[str]] | None = None
-_trackers: dict[int, CounterTracker] = {}
-_tracked_backends: dict[int, EnergyBackend] = {}  # keeps ids valid while tracked
+#: The tracker lives on its backend instance, so it goes when the backend goes.
+_TRACKER_ATTR = "_greenai_counter_tracker"
 
 
 def clear_cache() -> None:
-    """Forget the default selection and trackers (after the registry or sensors changed)."""
+    """Forget the default selection (after the registry or the sensors changed)."""
     global _default
     with _lock:
         _default = None
-        _trackers.clear()
-        _tracked_backends.clear()
 
 
 def resolve(spec: BackendSpec) -> tuple[list[EnergyBackend], list[str]]:
@@ -86,14 +84,12 @@ def _default_selection() -> tuple[list[EnergyBackend], list[str]]:
 
 
 def tracker_for(backend: EnergyBackend) -> CounterTracker:
-    """The one tracker that accumulates ``backend``'s counters for every window."""
-    key = id(backend)
-    tracker = _trackers.get(key)
+    """The one tracker that accumulates ``backend``'s counters for every window on it."""
+    tracker: CounterTracker | None = getattr(backend, _TRACKER_ATTR, None)
     if tracker is None:
         with _lock:
-            tracker = _trackers.get(key)
+            tracker = getattr(backend, _TRACKER_ATTR, None)
             if tracker is None:
                 tracker = CounterTracker(backend)
-                _trackers[key] = tracker
-                _tracked_backends[key] = backend
+                setattr(backend, _TRACKER_ATTR, tracker)
     return tracker
