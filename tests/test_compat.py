@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import FakeCounterBackend
+from fake_backends import FakeCounterBackend
 
 from greenai_core.compat import EnergyProfiler
 from greenai_core.errors import UsageError

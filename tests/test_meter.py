@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from conftest import FakeCounterBackend
+from fake_backends import FakeCounterBackend
 
 from greenai_core import Meter, measure, measure_call, measured
 from greenai_core.energy import ESTIMATED, EnergyBackend, ProbeResult

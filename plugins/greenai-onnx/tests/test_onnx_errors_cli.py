@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from conftest import CLASSES, save, tiny_cnn
 from onnx import TensorProto, helper
+from onnx_models import CLASSES, save, tiny_cnn
 from PIL import Image
 
 from greenai_core import load_model
@@ -40,7 +40,7 @@ def bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     (tmp / "random.onnx").write_bytes(np.random.default_rng(0).bytes(4096))
     (tmp / "empty.onnx").write_bytes(b"")
     with zipfile.ZipFile(tmp / "archive.onnx", "w") as zf:
-        zf.writestr("model/data.pkl", b"x")
+        zf.writestr("notes/readme.txt", b"not a model")
     (tmp / "folder").mkdir()
     return {
         "truncated": (tmp / "truncated.onnx", "truncated or corrupt ONNX file"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from conftest import CLASSES, n_float_params, save, tiny_cnn
+from onnx_models import CLASSES, n_float_params, save, tiny_cnn
 from PIL import Image
 
 from greenai_core import load_model

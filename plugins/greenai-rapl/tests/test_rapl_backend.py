@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import PowercapTree, Writer, amd, intel_laptop, server_2s
 from greenai_rapl import powercap
 from greenai_rapl.backend import RaplBackend
+from powercap_trees import PowercapTree, Writer, amd, intel_laptop, server_2s
 
 from greenai_core import Meter
 

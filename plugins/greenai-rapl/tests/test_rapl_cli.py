@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PowercapTree, amd, intel_laptop, server_2s
+from powercap_trees import PowercapTree, amd, intel_laptop, server_2s
 
 from greenai_core.plugins import Registry
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import Saved
 from tiny_nets import NoConv, OtherNet, TinyNet
+from torch_models import Saved
 
 from greenai_core import load_model
 from greenai_core.errors import DeviceError, GreenAIError, ModelFormatError, UnsafeModelError
@@ -143,6 +143,11 @@ def test_corrupt_zip_and_unavailable_device(saved: Saved, tmp_path: Path) -> Non
         zf.writestr("readme.txt", "hi")
     with pytest.raises(ModelFormatError, match="without data.pkl"):
         load_model(other_zip)
+    bad_pickle = tmp_path / "bad.pt"
+    with zipfile.ZipFile(bad_pickle, "w") as zf:
+        zf.writestr("bad/data.pkl", b"\x80\x02 definitely not a pickle")
+    with pytest.raises(ModelFormatError, match="its bad/data.pkl is not a readable pickle"):
+        load_model(bad_pickle)
     # On a machine without CUDA the first message, with CUDA the second: either way a clear DeviceError.
     with pytest.raises(DeviceError, match=r"CUDA is not available|only \d+ CUDA device"):
         load_model(saved.paths["torchscript"], device=f"cuda:{torch.cuda.device_count() + 7}")

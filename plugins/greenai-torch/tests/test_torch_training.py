@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import Saved, image_folder
 from PIL import Image
 from tiny_nets import TinyNet
+from torch_models import Saved, image_folder
 
 from greenai_core import load_model
 from greenai_core.errors import GreenAIError, UsageError

@@ -67,12 +67,18 @@ def detect_kind(path: Path) -> str | None:
     data = _member(names, "data.pkl")
     if data is None:
         return None
+    refs = _data_pickle_globals(path, data)
+    if refs is None:  # not a readable pickle: no PyTorch file we can load (explain() says why)
+        return None
+    return STATE_DICT if all(_is_safe(r) for r in refs) else PICKLE
+
+
+def _data_pickle_globals(path: Path, member: str) -> list[str] | None:
     try:
         with zipfile.ZipFile(path) as zf:
-            refs = pickle_globals(zf.read(data))
-    except Exception:  # a corrupt pickle: unsafe to call it a state_dict
-        return PICKLE
-    return STATE_DICT if all(_is_safe(r) for r in refs) else PICKLE
+            return pickle_globals(zf.read(member))
+    except Exception:
+        return None
 
 
 def explain(path: Path) -> str:
@@ -80,6 +86,10 @@ def explain(path: Path) -> str:
         return "it is a folder"
     if not is_zip(path):
         return "PyTorch files are zip archives and this is not one"
-    if not zip_names(path):
+    names = zip_names(path)
+    if not names:
         return "the zip archive is corrupt or truncated"
+    data = _member(names, "data.pkl")
+    if data is not None and _data_pickle_globals(path, data) is None:
+        return f"its {data} is not a readable pickle (corrupt file)"
     return "a zip archive without data.pkl, TorchScript code or an exported program"
