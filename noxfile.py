@@ -21,6 +21,8 @@ TEST_PLUGIN = "tests/plugins/greenai-hello"
 PINS = {"greenai-torch": ["torch==2.13.0"], "greenai-tf": ["tensorflow-cpu==2.21.*"]}
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
+REAL_PLUGINS = [p for p in PLUGIN_DIRS if not p.name.startswith("_")]  # the template is no real plugin
+
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -31,6 +33,11 @@ def distribution(folder: Path) -> str:
 
 def short_name(folder: Path) -> str:
     return "template" if folder.name == "_template" else folder.name.removeprefix("greenai-")
+
+
+def real_plugins_with_pins() -> list[str]:
+    """What to install for "every plugin": their framework pins, then the plugins."""
+    return [pin for p in REAL_PLUGINS for pin in PINS.get(distribution(p), [])] + [str(p) for p in REAL_PLUGINS]
 
 
 def strict_env() -> dict[str, str]:
@@ -64,10 +71,8 @@ def all_plugins(session: nox.Session) -> None:
     Catches what one plugin's presence changes for another (two formats claiming a file).
     The template is no real plugin and stays out.
     """
-    real = [p for p in PLUGIN_DIRS if not p.name.startswith("_")]
-    pins = [pin for p in real for pin in PINS.get(distribution(p), [])]
-    session.install(*pins, ".", *map(str, real), TEST_PLUGIN, "pytest")
-    session.run("pytest", "tests", *[str(p / "tests") for p in real], *session.posargs, env=strict_env())
+    session.install(".", *real_plugins_with_pins(), TEST_PLUGIN, "pytest")
+    session.run("pytest", "tests", *[str(p / "tests") for p in REAL_PLUGINS], *session.posargs, env=strict_env())
 
 
 @nox.session
@@ -81,9 +86,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks as ratios side by side in one run (see benchmarks/README.md)."""
-    real = [p for p in PLUGIN_DIRS if not p.name.startswith("_")]
-    pins = [pin for p in real for pin in PINS.get(distribution(p), [])]
-    session.install(*pins, ".", *map(str, real))
+    session.install(".", *real_plugins_with_pins())
     session.run("python", "benchmarks/run.py", *session.posargs, env=QUIET_ENV)
 
 

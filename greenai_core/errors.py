@@ -7,6 +7,11 @@ Every error a user can cause (a bad file, an unknown backend, a broken plugin) i
 from __future__ import annotations
 
 
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """A framework's (often multi-line) error message as one short line, for our one-line errors."""
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__
+
+
 class GreenAIError(Exception):
     """Base class of every error greenai raises on purpose."""
 

@@ -41,19 +41,13 @@ def run(args: argparse.Namespace) -> int:
     # Ctrl-C reaches the child through the terminal; we stay to report what it used.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        proc = subprocess.Popen(command)
+        code = subprocess.Popen(command).wait()
     except FileNotFoundError:
-        meter.stop()
-        signal.signal(signal.SIGINT, previous)
         print(f"greenai: error: command not found: {command[0]}", file=sys.stderr)
         return EXIT_NOT_FOUND
     except PermissionError:
-        meter.stop()
-        signal.signal(signal.SIGINT, previous)
         print(f"greenai: error: command is not executable: {command[0]}", file=sys.stderr)
         return EXIT_NOT_EXECUTABLE
-    try:
-        code = proc.wait()
     finally:
         measurement = meter.stop()
         signal.signal(signal.SIGINT, previous)

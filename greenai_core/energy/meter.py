@@ -150,9 +150,8 @@ class Meter:
                 )
             counted += own_counted
             resolution += own_resolution
-            info = backend.describe()
             reports.append(BackendReport(
-                name=backend.name, version=str(info.get("version", "")), method=backend.method,
+                name=backend.name, version=backend.version, method=backend.method,
                 total_rule=backend.total_rule, domains=tuple(names), counted_domains=tuple(own_counted),
                 resolution_j=own_resolution, update_period_s=period, assumptions=backend.assumptions(),
             ))

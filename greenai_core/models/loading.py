@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from greenai_core.errors import GreenAIError, ModelFormatError
+from greenai_core.errors import GreenAIError, ModelFormatError, one_line
 from greenai_core.models.devices import parse_device
 from greenai_core.models.format import select_format
 from greenai_core.models.model import Model
@@ -39,8 +39,9 @@ def load_model(
     except TypeError as exc:
         raise ModelFormatError(f"{p}: bad option for the {fmt.name} format: {exc}") from exc
     except Exception as exc:  # a plugin's unexpected error still names the file, in one line
-        detail = " ".join(str(exc).split())[:300]
-        raise ModelFormatError(f"{p}: the {fmt.name} format failed to load it: {type(exc).__name__}: {detail}") from exc
+        raise ModelFormatError(
+            f"{p}: the {fmt.name} format failed to load it: {type(exc).__name__}: {one_line(exc)}"
+        ) from exc
     if not isinstance(model, Model):
         raise ModelFormatError(f"{p}: the {fmt.name} format returned {type(model).__name__}, not a Model")
     return model

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from greenai_core.errors import GreenAIError, UnsupportedOperationError, UsageError
+from greenai_core.errors import UnsupportedOperationError, UsageError
 from greenai_core.models.preprocess import IMAGENET, Normalization, images_to_batch, normalization
 from greenai_core.models.spec import InputSpec, TensorSpec, format_shape
 
@@ -79,18 +79,18 @@ class Model(ABC):
         if self.closed:
             raise UsageError(f"{self.path}: this model was closed")
         if isinstance(x, np.ndarray):
-            self._check_array(x)
+            self.check_array(x)
             return self._run_batched(x)
         items = list(x) if isinstance(x, (list, tuple)) else [x]
-        norm = self.normalize if normalize is _UNSET else normalization(normalize)
-        return self._run_batched(self.prepare(items, normalize=norm))
+        return self._run_batched(self.prepare(items, normalize=normalize))
 
     def prepare(self, images: list[Any], *, normalize: Any = _UNSET) -> np.ndarray:
         """The batch ``predict`` would feed the model for these images (the shared preprocessing)."""
         norm = self.normalize if normalize is _UNSET else normalization(normalize)
         return images_to_batch(images, self.input_spec, norm, self.input_spec.dtype, self.image_size)
 
-    def _check_array(self, x: np.ndarray) -> None:
+    def check_array(self, x: np.ndarray) -> None:
+        """Raise a UsageError unless ``x`` fits the input spec (rank, fixed dimensions, dtype)."""
         spec = self.input_spec
         if x.ndim != len(spec.shape):
             raise UsageError(
@@ -167,8 +167,3 @@ def file_size(path: Path) -> int:
         return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return path.stat().st_size
 
-
-def raise_load_error(path: Path, what: str, exc: BaseException) -> None:
-    """One line, naming the file, whatever the framework's multi-line message said."""
-    detail = " ".join(str(exc).split())[:300] or type(exc).__name__
-    raise GreenAIError(f"{path}: {what}: {detail}") from exc

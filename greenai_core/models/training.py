@@ -138,5 +138,5 @@ class TrainingData:
             images, labels = np.asarray(images), np.asarray(labels).astype(np.int64)
             if images.shape[0] != labels.shape[0]:
                 raise DatasetError(f"training item {i}: {images.shape[0]} images but {labels.shape[0]} labels")
-            self.model._check_array(images)
+            self.model.check_array(images)
             yield images, labels

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from greenai_core.errors import DeviceError, ModelFormatError, UnsupportedOperationError
+from greenai_core.errors import DeviceError, ModelFormatError, UnsupportedOperationError, one_line
 from greenai_core.models import InputSpec, Model, TensorSpec
 from greenai_core.models.devices import parse_device
 from greenai_core.models.preprocess import IMAGENET
@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     import onnx
     import onnxruntime
 
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
 def _shape(value_info: onnx.ValueInfoProto) -> tuple[int | None, ...]:
@@ -86,7 +83,7 @@ def load_onnx(
     try:
         proto = onnx.load(str(path), load_external_data=False)
     except Exception as exc:
-        raise ModelFormatError(f"{path}: truncated or corrupt ONNX file ({_one_line(exc)})") from exc
+        raise ModelFormatError(f"{path}: truncated or corrupt ONNX file ({one_line(exc)})") from exc
     graph = proto.graph
     initializers = {t.name for t in graph.initializer}
     # Old IR versions list initializers among the inputs: the data inputs are the others.
@@ -114,7 +111,7 @@ def load_onnx(
     try:
         session = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:
-        raise ModelFormatError(f"{path}: onnxruntime cannot load it ({_one_line(exc)})") from exc
+        raise ModelFormatError(f"{path}: onnxruntime cannot load it ({one_line(exc)})") from exc
     if device != "cpu" and session.get_providers()[0] != "CUDAExecutionProvider":
         raise DeviceError(f"{path}: onnxruntime did not place the model on {device} (providers: "
                           f"{', '.join(session.get_providers())}); refusing to fall back to the CPU silently")

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from greenai_core.errors import DeviceError, ModelFormatError, UnsafeModelError, UsageError
+from greenai_core.errors import DeviceError, ModelFormatError, UnsafeModelError, UsageError, one_line
 from greenai_core.models import InputSpec, TensorSpec
 from greenai_core.models.devices import parse_device
 from greenai_core.models.preprocess import IMAGENET
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 DEFAULT_IMAGE_SIZE = (224, 224)
 _CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model")
 
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
 def torch_device(device: str) -> torch.device:
@@ -61,7 +58,7 @@ def resolve_class(spec: Any) -> type:
         for part in attr.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise UsageError(f"model_class {spec!r} cannot be imported: {_one_line(exc)}") from None
+        raise UsageError(f"model_class {spec!r} cannot be imported: {one_line(exc)}") from None
     if not isinstance(obj, type):
         raise UsageError(f"model_class {spec!r} is not a class")
     return obj
@@ -79,7 +76,7 @@ def _load_pickle(path: Path, device: torch.device, trust: bool) -> Any:
         return torch.load(str(path), map_location=device, weights_only=False)
     except (AttributeError, ModuleNotFoundError) as exc:
         raise ModelFormatError(
-            f"{path}: the pickled model needs its class importable ({_one_line(exc)}); define the class in an "
+            f"{path}: the pickled model needs its class importable ({one_line(exc)}); define the class in an "
             "importable module, not in __main__, or save a state_dict and pass model_class"
         ) from exc
 
@@ -90,7 +87,7 @@ def _state_dict(path: Path, device: torch.device) -> dict[str, Any]:
     try:
         loaded = torch.load(str(path), map_location=device, weights_only=True)
     except Exception as exc:
-        raise ModelFormatError(f"{path}: unreadable PyTorch state_dict ({_one_line(exc)})") from exc
+        raise ModelFormatError(f"{path}: unreadable PyTorch state_dict ({one_line(exc)})") from exc
     if isinstance(loaded, dict):
         for key in _CHECKPOINT_KEYS:  # a training checkpoint wrapping the weights
             if isinstance(loaded.get(key), dict):
@@ -112,7 +109,7 @@ def _from_state_dict(path: Path, device: torch.device, model_class: Any, model_k
     try:
         module = cls(**(model_kwargs or {}))
     except Exception as exc:
-        raise UsageError(f"{cls.__name__}(**{model_kwargs or {}}) failed: {_one_line(exc)}") from exc
+        raise UsageError(f"{cls.__name__}(**{model_kwargs or {}}) failed: {one_line(exc)}") from exc
     expected = module.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -204,7 +201,7 @@ def load_torch(
     except (ModelFormatError, UsageError, DeviceError):
         raise
     except Exception as exc:
-        raise ModelFormatError(f"{path}: PyTorch cannot load this {kind} file ({_one_line(exc)})") from exc
+        raise ModelFormatError(f"{path}: PyTorch cannot load this {kind} file ({one_line(exc)})") from exc
     if not isinstance(module, torch.nn.Module):
         raise ModelFormatError(f"{path}: holds a {type(module).__name__}, not a torch.nn.Module")
     if program is None:
