@@ -16,6 +16,9 @@ import tomllib
 ROOT = Path(__file__).parent
 PLUGIN_DIRS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").is_file())
 TEST_PLUGIN = "tests/plugins/greenai-hello"
+# Fails at import on purpose: installed beside the template, whose tests must pass anyway
+# (a plugin's own tests must not depend on every other installed plugin being healthy).
+BROKEN_PLUGIN = "tests/plugins/greenai-broken"
 # Frameworks pinned here (not in plugin metadata, which keeps ranges): an unpinned torch
 # pulls a multi-GB CUDA build, while 2.13.0 CPU is a wheel on this kind of machine.
 PINS = {"greenai-torch": ["torch==2.13.0"], "greenai-tf": ["tensorflow-cpu==2.21.*"]}
@@ -54,7 +57,8 @@ def tests_core(session: nox.Session) -> None:
 def _plugin_session(folder: Path) -> None:
     @nox.session(name=f"plugin-{short_name(folder)}")
     def run(session: nox.Session) -> None:
-        session.install(*PINS.get(distribution(folder), []), ".", str(folder), "pytest")
+        beside = [BROKEN_PLUGIN] if folder.name == "_template" else []
+        session.install(*PINS.get(distribution(folder), []), ".", str(folder), *beside, "pytest")
         session.run("pytest", str(folder / "tests"), *session.posargs, env=strict_env())
 
     run.__doc__ = f"{distribution(folder)}: its own tests with only the core and its framework."

@@ -47,6 +47,48 @@ for _ in range(200):
 print(json.dumps({"start": statistics.median(starts), "stop": statistics.median(stops)}))
 """
 
+# One start + stop pair per window, alone and with 1,000 other windows open on the same backends.
+WINDOWS = """
+import json, time, statistics, greenai_core
+from greenai_core import Meter
+{setup}
+Meter(backends).start().stop()
+def pairs(n):
+    t = time.perf_counter()
+    for _ in range(n):
+        Meter(backends).start().stop()
+    return (time.perf_counter() - t) / n
+sequential = statistics.median(pairs(200) for _ in range(5))
+opened = [Meter(backends) for _ in range(1000)]
+t = time.perf_counter()
+for m in opened:
+    m.start()
+open_each = (time.perf_counter() - t) / 1000
+crowded = statistics.median(pairs(200) for _ in range(5))
+t = time.perf_counter()
+for m in opened:
+    m.stop()
+close_each = (time.perf_counter() - t) / 1000
+print(json.dumps({{"sequential": sequential, "crowded": crowded, "open": open_each, "close": close_each}}))
+"""
+
+
+def window_rows(section: str, setup: str, repeats: int, note: str = "") -> list[Row]:
+    """Per-window cost of a start + stop pair, alone and among 1,000 open windows (medians of fresh processes)."""
+    runs = [json_from(WINDOWS.format(setup=setup)) for _ in range(max(repeats // 2, 2))]
+    seq = statistics.median(r["sequential"] for r in runs) * 1e6
+    crowded = statistics.median(r["crowded"] for r in runs) * 1e6
+    opened = statistics.median(r["open"] for r in runs) * 1e6
+    closed = statistics.median(r["close"] for r in runs) * 1e6
+    return [
+        Row(section, "start + stop pair, one window at a time", seq, "us", "<= 1000 us", seq <= 1000, note),
+        Row(section, "start + stop pair, with 1,000 windows open", crowded, "us", "<= 1000 us", crowded <= 1000),
+        Row(section, "  ratio: with 1,000 open / alone", crowded / seq, "x", "<= 2 x", crowded / seq <= 2),
+        Row(section, "opening 1,000 windows, per window (start)", opened, "us"),
+        Row(section, "closing 1,000 windows, per window (stop)", closed, "us"),
+    ]
+
+
 FIRST = """
 import greenai_core
 greenai_core.Meter().start().stop()
@@ -95,4 +137,5 @@ def run(repeats: int = 5) -> list[Row]:
             "<= 150 ms", first - bare <= 0.150),
         Row(sec, "peak RSS at first measurement", rss, "MiB", "<= 30 MiB", rss <= 30,
             f"bare interpreter: {bare_rss:.1f} MiB"),
+        *window_rows("windows (estimate)", "backends = None", repeats, "default selection: the estimate"),
     ]

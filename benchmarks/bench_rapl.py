@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_core import window_rows
 from common import Row
 
 
@@ -47,5 +48,9 @@ def run(repeats: int = 5) -> list[Row]:
     start_ms, stop_ms = statistics.median(starts) * 1e3, statistics.median(stops) * 1e3
     sec = "rapl (2 sockets)"
     note = "6 zones: package, core, dram per socket"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = two_socket_tree(Path(tmp))
+        setup = f"from greenai_rapl.backend import RaplBackend\nbackends = [RaplBackend({str(root)!r})]"
+        windows = window_rows("windows (rapl 2s)", setup, repeats, note + "; wrapping: each window polled")
     return [Row(sec, "start", start_ms, "ms", "<= 1 ms", start_ms <= 1, note),
-            Row(sec, "stop", stop_ms, "ms", "<= 1 ms", stop_ms <= 1, note)]
+            Row(sec, "stop", stop_ms, "ms", "<= 1 ms", stop_ms <= 1, note), *windows]

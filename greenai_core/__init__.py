@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
     "hookimpl": "greenai_core.hookspecs",
@@ -35,6 +35,13 @@ _EXPORTS = {
     "load_model": "greenai_core.models.loading",
     "InputSpec": "greenai_core.models.spec",
     "TensorSpec": "greenai_core.models.spec",
+    "Device": "greenai_core.models.devices",
+    "TrainingResult": "greenai_core.models.training",
+    "EpochResult": "greenai_core.models.training",
+    "StepInfo": "greenai_core.models.training",
+    "StopTraining": "greenai_core.models.training",
+    "TrainingDivergedError": "greenai_core.models.training",
+    "DatasetError": "greenai_core.models.training",
     "get_registry": "greenai_core.plugins",
 }
 
@@ -56,10 +63,19 @@ if TYPE_CHECKING:
         UsageError,
     )
     from greenai_core.hookspecs import hookimpl
+    from greenai_core.models.devices import Device
     from greenai_core.models.format import ModelFormat
     from greenai_core.models.loading import load_model
     from greenai_core.models.model import Model
     from greenai_core.models.spec import InputSpec, TensorSpec
+    from greenai_core.models.training import (
+        DatasetError,
+        EpochResult,
+        StepInfo,
+        StopTraining,
+        TrainingDivergedError,
+        TrainingResult,
+    )
     from greenai_core.plugins import get_registry
 
 

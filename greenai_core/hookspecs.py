@@ -23,7 +23,7 @@ def register_model_formats(register: Callable[[Any], None]) -> None:
     """Register model file formats.
 
     Call ``register(fmt)`` once per format, with an instance of a subclass of
-    ``greenai_core.models.ModelFormat``: it declares a unique ``name``, the ``suffixes``
+    ``greenai_core.sdk.ModelFormat``: it declares a unique ``name``, the ``suffixes``
     it claims (a hint only; two formats may share one) and ``sniff(path)``, which looks at
     the content (magic bytes, zip members, folder contents) and says whether it can load it.
     """
@@ -34,7 +34,7 @@ def register_energy_backends(register: Callable[[Any], None]) -> None:
     """Register energy backends.
 
     Call ``register(cls)`` once per backend, with a subclass of
-    ``greenai_core.energy.EnergyBackend``: a unique ``name``, a ``probe()`` that answers
+    ``greenai_core.sdk.EnergyBackend``: a unique ``name``, a ``probe()`` that answers
     available, or unavailable with a one-line human reason, and counters the meter reads
     at the edges of each measured window.
     """

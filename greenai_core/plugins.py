@@ -5,6 +5,12 @@ that fails to import, misspells a hook or raises in one is recorded with its err
 skipped, so every other plugin keeps working; ``GREENAI_STRICT_PLUGINS=1`` turns that into
 a ``PluginError`` (CI runs strict). ``GREENAI_DISABLE_PLUGINS=a,b`` skips plugins by
 entry-point name. The core's own defaults are registered through the same path.
+
+Entry points load sorted by name, so which plugin wins a name clash never depends on the
+order of ``sys.path`` or of the file system. Faults after loading (a backend whose
+constructor or probe raises, a format whose ``sniff`` raises) are recorded against the
+plugin that owns them, bounded and deduplicated, and shown by ``greenai plugins``; the
+thing that failed is skipped and everything else keeps working.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import pluggy
 
 from greenai_core import hookspecs
 from greenai_core.energy.backend import EnergyBackend, ProbeResult
-from greenai_core.errors import PluginError, UsageError
+from greenai_core.errors import BackendUnavailableError, GreenAIError, PluginError, UsageError, one_line
 from greenai_core.models.format import ModelFormat
 
 ENTRY_POINT_GROUP = "greenai"
@@ -28,6 +34,8 @@ STRICT_ENV = "GREENAI_STRICT_PLUGINS"
 DISABLE_ENV = "GREENAI_DISABLE_PLUGINS"
 #: Modules of the core registered like any plugin (name -> module path).
 BUILTIN_PLUGINS = {"estimate": "greenai_core.energy.estimate"}
+#: Errors kept per plugin after loading: enough to diagnose, never a growing store.
+MAX_RECORDED_ERRORS = 10
 
 
 def _env_flag(name: str) -> bool:
@@ -46,6 +54,9 @@ class PluginRecord:
     builtin: bool = False
     formats: list[str] = field(default_factory=list)
     backends: list[str] = field(default_factory=list)
+    #: Faults seen after loading (a backend that failed to start or probe, a sniff that
+    #: raised); the plugin stays loaded and only the failing part is skipped.
+    errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,11 +82,13 @@ class Registry:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
         self._records: dict[str, PluginRecord] = {}
+        self._refused: list[PluginRecord] = []  # entry points whose name was already taken
         self._formats: dict[str, ModelFormat] = {}
         self._format_owner: dict[str, str] = {}
         self._backend_classes: dict[str, type[EnergyBackend]] = {}
         self._backend_owner: dict[str, str] = {}
         self._backends: dict[str, EnergyBackend] = {}
+        self._backend_failures: dict[str, str] = {}  # name -> why its constructor failed
 
     # -- loading ---------------------------------------------------------------------------
     def load(self) -> Registry:
@@ -115,14 +128,18 @@ class Registry:
         return record
 
     def _load_one(self, record: PluginRecord, load: Callable[[], object]) -> None:
-        if record.name in self._records:
-            self._fail(record, f"another plugin is already registered under the name {record.name!r}")
+        first = self._records.get(record.name)
+        if first is not None:
+            self._refused.append(record)
+            other = " ".join(x for x in (first.distribution, first.version) if x) or "another plugin"
+            mine = " ".join(x for x in (record.distribution, record.version) if x) or "this one"
+            self._fail(record, f"the name is already taken by {other}; {mine} is not loaded")
             return
         self._records[record.name] = record
         try:
             plugin = load()
         except Exception as exc:
-            self._fail(record, f"failed to import: {type(exc).__name__}: {exc}")
+            self._fail(record, f"failed to import: {type(exc).__name__}: {one_line(exc)}")
             return
         try:
             self._pm.register(plugin, name=record.name)
@@ -130,7 +147,7 @@ class Registry:
         except Exception as exc:
             if self._pm.is_registered(plugin):
                 self._pm.unregister(plugin)
-            self._fail(record, f"invalid plugin: {exc}")
+            self._fail(record, f"invalid plugin: {one_line(exc)}")
             return
         formats: list[ModelFormat] = []
         backends: list[type[EnergyBackend]] = []
@@ -139,7 +156,7 @@ class Registry:
             self._call_own_hooks(plugin, "register_energy_backends", self._backend_validator(record, backends))
         except Exception as exc:
             self._pm.unregister(plugin, name=record.name)
-            self._fail(record, f"{type(exc).__name__}: {exc}" if not isinstance(exc, PluginError) else str(exc))
+            self._fail(record, str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {one_line(exc)}")
             return
         # Commit only once every hook of the plugin succeeded: no half-registered plugin.
         for fmt in formats:
@@ -168,15 +185,14 @@ class Registry:
     def _format_validator(self, record: PluginRecord, out: list[ModelFormat]) -> Callable[[Any], None]:
         def register(fmt: Any) -> None:
             if not isinstance(fmt, ModelFormat):
-                raise PluginError(f"plugin {record.name!r} registered {fmt!r}, which is not a ModelFormat instance")
+                raise PluginError(f"registered {fmt!r}, which is not a ModelFormat instance")
             if not isinstance(fmt.name, str) or not fmt.name:
-                raise PluginError(f"plugin {record.name!r} registered a model format without a name")
-            taken = {f.name for f in out} | set(self._formats)
-            if fmt.name in taken:
-                owner = self._format_owner.get(fmt.name, record.name)
-                raise PluginError(
-                    f"plugin {record.name!r}: model format {fmt.name!r} is already registered by plugin {owner!r}"
-                )
+                raise PluginError("registered a model format without a name")
+            if fmt.name in {f.name for f in out}:
+                raise PluginError(f"registered model format {fmt.name!r} twice")
+            if fmt.name in self._formats:
+                owner = self._format_owner[fmt.name]
+                raise PluginError(f"model format {fmt.name!r} is already registered by plugin {owner!r}")
             out.append(fmt)
 
         return register
@@ -184,24 +200,25 @@ class Registry:
     def _backend_validator(self, record: PluginRecord, out: list[type[EnergyBackend]]) -> Callable[[Any], None]:
         def register(cls: Any) -> None:
             if not (isinstance(cls, type) and issubclass(cls, EnergyBackend)):
-                raise PluginError(
-                    f"plugin {record.name!r} registered {cls!r}, which is not an EnergyBackend subclass"
-                )
+                raise PluginError(f"registered {cls!r}, which is not an EnergyBackend subclass")
             name = getattr(cls, "name", None)
             if not isinstance(name, str) or not name:
-                raise PluginError(f"plugin {record.name!r} registered backend {cls.__name__} without a name")
-            if name in {c.name for c in out} | set(self._backend_classes):
-                owner = self._backend_owner.get(name, record.name)
-                raise PluginError(
-                    f"plugin {record.name!r}: energy backend {name!r} is already registered by plugin {owner!r}"
-                )
+                raise PluginError(f"registered backend {cls.__name__} without a name")
+            if name in {c.name for c in out}:
+                raise PluginError(f"registered energy backend {name!r} twice")
+            if name in self._backend_classes:
+                owner = self._backend_owner[name]
+                raise PluginError(f"energy backend {name!r} is already registered by plugin {owner!r}")
             out.append(cls)
 
         return register
 
     # -- queries ---------------------------------------------------------------------------
     def plugins(self) -> list[PluginRecord]:
-        return list(self.load()._records.values())
+        """Every plugin in load order, then those refused because their name was taken."""
+        self.load()
+        with self._lock:
+            return [*self._records.values(), *self._refused]
 
     def formats(self) -> dict[str, ModelFormat]:
         return dict(self.load()._formats)
@@ -215,24 +232,82 @@ class Registry:
     def backend_owner(self, name: str) -> str | None:
         return self.load()._backend_owner.get(name)
 
+    def backend_class(self, name: str) -> type[EnergyBackend]:
+        """The registered class of a backend (no instance is created); ``UsageError`` if unknown."""
+        cls = self.load()._backend_classes.get(name)
+        if cls is None:
+            known = ", ".join(sorted(self._backend_classes)) or "none"
+            raise UsageError(f"unknown energy backend {name!r} (installed: {known})")
+        return cls
+
     def backend(self, name: str) -> EnergyBackend:
-        """The shared default-configured instance of a backend (created on first ask)."""
-        self.load()
+        """The shared default-configured instance of a backend (created on first ask).
+
+        A constructor that raises is recorded against the owning plugin and, now and on every
+        later ask, raised as ``BackendUnavailableError`` (a ``GreenAIError``) so that callers
+        can skip the backend; an unknown name is a ``UsageError``.
+        """
+        cls = self.backend_class(name)
         with self._lock:
-            if name not in self._backends:
-                cls = self._backend_classes.get(name)
-                if cls is None:
-                    known = ", ".join(sorted(self._backend_classes)) or "none"
-                    raise UsageError(f"unknown energy backend {name!r} (installed: {known})")
-                self._backends[name] = cls()
-            return self._backends[name]
+            if name in self._backends:
+                return self._backends[name]
+            failure = self._backend_failures.get(name)
+            if failure is None:
+                try:
+                    self._backends[name] = cls()
+                    return self._backends[name]
+                except Exception as exc:  # a third-party constructor: contain whatever it raises
+                    failure = f"failed to start: {_describe_error(exc)}"
+                    self._backend_failures[name] = failure
+                    self._record_error(self._backend_owner.get(name), f"energy backend {name!r} {failure}")
+            raise BackendUnavailableError(name, failure)
 
     def probe(self, name: str) -> ProbeResult:
-        backend = self.backend(name)
+        """The backend's probe; one that cannot be created or whose probe raises reads as unavailable.
+
+        Such failures are also recorded against the owning plugin (``greenai plugins`` shows them).
+        """
         try:
-            return backend.probe()
+            backend = self.backend(name)
+        except BackendUnavailableError as exc:
+            return ProbeResult.unavailable(exc.reason)
+        try:
+            result = backend.probe()
         except Exception as exc:  # a probe must answer, not raise; record it as the reason
-            return ProbeResult.unavailable(f"probe failed: {type(exc).__name__}: {exc}")
+            reason = f"probe failed: {_describe_error(exc)}"
+        else:
+            if isinstance(result, ProbeResult):
+                return result
+            reason = f"probe returned {type(result).__name__}, not a ProbeResult"
+        self._record_error(self._backend_owner.get(name), f"energy backend {name!r}: {reason}")
+        return ProbeResult.unavailable(reason)
+
+    # -- faults after loading ----------------------------------------------------------------
+    def record_format_error(self, format_name: str, message: str) -> None:
+        """Record that model format ``format_name`` failed (e.g. its ``sniff`` raised).
+
+        Kept against the owning plugin (bounded, deduplicated) and shown by ``greenai plugins``;
+        the plugin stays loaded. An unknown format name is ignored.
+        """
+        flat = " ".join(message.split())[:300]  # one line, bounded: a plugin's message can be anything
+        self._record_error(self.format_owner(format_name), f"model format {format_name!r}: {flat}")
+
+    def _record_error(self, plugin_name: str | None, message: str) -> None:
+        if plugin_name is None:
+            return
+        with self._lock:
+            record = self._records.get(plugin_name)
+            if record is None or message in record.errors:
+                return
+            if len(record.errors) < MAX_RECORDED_ERRORS - 1:
+                record.errors.append(message)
+            elif len(record.errors) == MAX_RECORDED_ERRORS - 1:
+                record.errors.append("further errors were not kept")
+
+
+def _describe_error(exc: BaseException) -> str:
+    """Our own errors speak for themselves; anything else says its type."""
+    return one_line(exc) if isinstance(exc, GreenAIError) else f"{type(exc).__name__}: {one_line(exc)}"
 
 
 def _entry_points() -> list[Any]:
@@ -244,7 +319,13 @@ def _entry_points() -> list[Any]:
         if (ep.name, ep.value) not in seen:  # the same dist can be visible twice on sys.path
             seen.add((ep.name, ep.value))
             found.append(ep)
-    return found
+    # Sorted, so that a clash is won by the same plugin whatever the order of sys.path.
+    return sorted(found, key=lambda ep: (ep.name, _dist_name(ep), ep.value))
+
+
+def _dist_name(ep: Any) -> str:
+    dist = getattr(ep, "dist", None)
+    return str(dist.metadata["Name"]) if dist is not None else ""
 
 
 def _core_version() -> str:

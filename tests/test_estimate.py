@@ -38,9 +38,11 @@ def test_figure_is_cpu_time_times_watts(monkeypatch: pytest.MonkeyPatch) -> None
     assert m is not None and m.method == "estimated"
     assert m.energy_j == pytest.approx(used * 10, abs=2 * TICK * 10)
     assert m.energy_j >= 0.3 * 10 - 2 * TICK * 10
-    assert m.resolution_j == pytest.approx(TICK * 10)
+    assert m.resolution_j == pytest.approx(1e-6 * 10)  # getrusage's microsecond, not the clock tick
     a = m.backends[0].assumptions
     assert a["watts_per_cpu"] == 10 and a["watts_source"] == "environment variable GREENAI_CPU_WATTS"
+    assert m.scopes == {"cpu": "process"} and m.components == {"cpu": "cpu"}
+    assert m.backends[0].summary.startswith("estimate: CPU time of the measured process tree x 10 W per logical CPU")
 
 
 def test_waited_for_children_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,9 +83,39 @@ def test_watts_come_from_option_env_table_or_default(monkeypatch: pytest.MonkeyP
     assert watts_per_cpu()[0] == 4.0
 
 
-@pytest.mark.parametrize("bad", ["lots", "-3", "0"])
+@pytest.mark.parametrize("bad", ["lots", "-3", "0", "inf", "-inf", "nan", "1e999"])
 def test_bad_watts_are_refused(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
     monkeypatch.setenv("GREENAI_CPU_WATTS", bad)
     with pytest.raises(UsageError, match="GREENAI_CPU_WATTS"):
         watts_per_cpu()
-    assert not EstimateBackend().probe().available
+    probe = EstimateBackend().probe()
+    assert not probe.available and "GREENAI_CPU_WATTS" in probe.reason
+    with pytest.raises(UsageError, match="GREENAI_CPU_WATTS"):  # a usage error, not "backend unavailable"
+        Meter([EstimateBackend()]).start()
+    with pytest.raises(UsageError, match="GREENAI_CPU_WATTS"):
+        Meter().start()
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), -1.0, 0.0])
+def test_bad_watts_option_is_refused_at_construction(bad: float) -> None:
+    with pytest.raises(UsageError, match="option watts_per_cpu must be a finite positive number of watts"):
+        EstimateBackend(watts_per_cpu=bad)
+
+
+def test_a_few_milliseconds_of_cpu_give_a_positive_figure_close_to_cpu_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seed README's short-function case: a window of ~5 ms CPU is never 0 J."""
+    monkeypatch.setenv("GREENAI_CPU_WATTS", "10")
+    backend = EstimateBackend()
+    Meter([backend]).start().stop()  # warm: discovery out of the window
+    outer0 = time.clock_gettime(time.CLOCK_PROCESS_CPUTIME_ID)
+    with Meter([backend]) as meter:
+        inner0 = time.clock_gettime(time.CLOCK_PROCESS_CPUTIME_ID)
+        burn(0.005)
+        inner1 = time.clock_gettime(time.CLOCK_PROCESS_CPUTIME_ID)
+    outer1 = time.clock_gettime(time.CLOCK_PROCESS_CPUTIME_ID)
+    m = meter.result
+    assert m is not None and m.energy_j > 0 and not m.partial
+    # Between the CPU time of the work itself and that of the whole window with the meter's reads.
+    assert (inner1 - inner0) * 10 <= m.energy_j + 1e-6 * 10
+    assert m.energy_j <= (outer1 - outer0) * 10 + 1e-6 * 10
+    assert not any("coarse" in w for w in m.warnings)

@@ -82,8 +82,9 @@ def test_stop_does_not_wait_for_a_poller_tick() -> None:
 
 
 def test_wrapping_counter_over_a_long_window_is_exact() -> None:
-    """10 J range, ~100 W written for ~1 s: about ten wraps, each counted by the poller."""
-    fake = FakeCounterBackend(["package-0"], wrap_range=10_000_000, joules_per_unit=1e-6, max_power_w=100.0)
+    """10 J range, ~100 W written for ~1 s (0.5 J steps every 5 ms): about ten wraps, each counted by the poller."""
+    fake = FakeCounterBackend(["package-0"], wrap_range=10_000_000, joules_per_unit=1e-6, max_power_w=150.0,
+                              update_period_s=0.005)
     step_uj, steps = 500_000, 200
     with Meter([fake]) as meter:
         for _ in range(steps):
@@ -91,11 +92,12 @@ def test_wrapping_counter_over_a_long_window_is_exact() -> None:
             time.sleep(0.005)
     assert meter.result is not None
     assert meter.result.energy_j == pytest.approx(step_uj * steps * 1e-6, abs=1e-6)
-    assert not [w for w in meter.result.warnings if "backwards" in w]
+    assert not [w for w in meter.result.warnings if "backwards" in w or "jumped" in w]
 
 
 def test_counter_going_backwards_gives_a_partial_figure_and_a_warning() -> None:
-    fake = FakeCounterBackend(["package-0"], wrap_range=262_143_328_850, joules_per_unit=1e-6)
+    fake = FakeCounterBackend(["package-0"], wrap_range=262_143_328_850, joules_per_unit=1e-6, max_power_w=500.0,
+                              update_period_s=0.01)  # it moves in 10 ms steps: 2 J at once is plausible
     fake.set("package-0", 5_000_000)
     with Meter([fake]) as meter:
         fake.advance("package-0", 1_000_000)
@@ -106,7 +108,8 @@ def test_counter_going_backwards_gives_a_partial_figure_and_a_warning() -> None:
     m = meter.result
     assert m is not None
     assert m.energy_j == pytest.approx(3.0)  # 1 J before the glitch + 2 J after, never negative
-    assert any("went backwards" in w and "partial" in w for w in m.warnings)
+    assert any("package-0 went backwards" in w and "reset" in w and "partial" in w for w in m.warnings)
+    assert m.partial_domains == ("package-0",) and m.unreadable_domains == ()
 
 
 def test_vanished_domain_keeps_its_partial_figure_with_a_warning() -> None:
@@ -118,7 +121,7 @@ def test_vanished_domain_keeps_its_partial_figure_with_a_warning() -> None:
         fake.advance("package-0", 3)
     m = meter.result
     assert m is not None and m.domains == {"package-0": 3.0, "dram-0": 7.0}
-    assert any("dram-0 vanished" in w for w in m.warnings)
+    assert any("dram-0 vanished" in w for w in m.warnings) and m.partial_domains == ("dram-0",)
 
 
 def test_uncounted_domains_are_reported_but_not_added() -> None:
@@ -249,21 +252,16 @@ def test_measurement_round_trips_through_json() -> None:
     assert again == meter.result
 
 
-def test_a_sensor_failing_at_stop_still_releases_the_poller() -> None:
+def test_a_sensor_failing_at_stop_is_a_warning_and_still_releases_the_poller() -> None:
     fake = FakeCounterBackend(["package-0"], wrap_range=10**9)
     before = get_poller().active
     meter = Meter([fake]).start()
     assert get_poller().active == before + 1
-
-    def broken() -> dict[str, int]:
-        raise OSError("sensor unplugged")
-
-    fake.read = broken  # type: ignore[method-assign]
-    from greenai_core.errors import SensorError
-
-    with pytest.raises(SensorError, match="sensor unplugged"):
-        meter.stop()
+    fake.fail_with = OSError("sensor unplugged")
+    m = meter.stop()  # never raises for a sensor's fault
     assert get_poller().active == before and not meter.running
+    assert m.unreadable_domains == ("package-0",) and m.counted_domains == () and m.energy_j == 0.0
+    assert any("read() raised OSError: sensor unplugged" in w for w in m.warnings)
 
 
 def test_trackers_go_with_their_backend() -> None:

@@ -1,4 +1,4 @@
-"""``greenai info MODEL``: format, parameters, input and output, file size, device."""
+"""``greenai info MODEL``: format, parameters, input and output, class names, file size, device."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
         ("parameters", f"{info['num_parameters']:,}" + ("" if trainable is None else f" ({trainable:,} trainable)")),
         ("input", f"{inp['name']} {format_shape(tuple(inp['shape']))} {inp['layout']} {inp['dtype']}"),
         ("output", f"{out['name']} {format_shape(tuple(out['shape']))} {out['dtype']}" if out else "-"),
+        ("labels", f"{info['labels']} ({info['labels_source']})" if info["labels"] is not None else "-"),
     ]
     for key, value in lines:
         print(f"{key:<11} {value}")

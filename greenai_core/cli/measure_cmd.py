@@ -1,34 +1,62 @@
 """``greenai measure -- CMD ARGS...``: the energy of a whole command.
 
-The command runs without a shell; its output goes straight through and its exit code
-becomes ours. The energy table goes to stderr (like ``time``), JSON where ``--json`` says.
+The command runs without a shell; its output goes straight through (to our stderr with
+``--json -``, so that stdout holds only the JSON) and its exit code becomes ours (128 + N
+when a signal N ended it). The energy table goes to stderr, like ``time``.
+
+Signals: Ctrl-C (SIGINT) and Ctrl-\\ (SIGQUIT) come from the terminal to the whole foreground
+process group, the command included, so greenai only notes them; SIGTERM and SIGHUP sent to
+greenai are forwarded to the command (so is a SIGINT when we are not in the terminal's
+foreground group, where nobody else would deliver it). Either way greenai waits for the
+command, then reports the energy up to its end, marked interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+import shutil
 import signal
 import subprocess
 import sys
+from types import FrameType, TracebackType
 from typing import Any
 
-from greenai_core.cli.output import joules, table, write_json
+from greenai_core.cli.output import is_valid_figure, joules, table, watts, write_json
 from greenai_core.energy.measurement import Measurement
 from greenai_core.energy.meter import Meter
 from greenai_core.errors import UsageError
+from greenai_core.io import check_writable
 
 EXIT_NOT_FOUND = 127
-EXIT_NOT_EXECUTABLE = 126
+EXIT_CANNOT_RUN = 126
+#: Signals the terminal delivers to the whole foreground group: the command gets them itself.
+GROUP_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
+#: Signals sent to greenai alone: passed on to the command.
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def add_parser(subs: Any, common: argparse.ArgumentParser) -> None:
     p = subs.add_parser("measure", parents=[common], help="measure the energy of a command",
                         usage="greenai measure [--backend NAME]... [--json PATH|-] -- CMD [ARGS...]")
     p.add_argument("--backend", action="append", metavar="NAME",
-                   help="energy backend to read (repeatable; default: every available sensor, else the estimate)")
-    p.add_argument("--json", metavar="PATH|-", help="write the measurement as JSON to PATH, or stdout with -")
+                   help="energy backend to read (repeatable; default: every available sensor, plus the estimate "
+                        "for what no sensor covers)")
+    p.add_argument("--json", metavar="PATH|-",
+                   help="write the measurement as JSON to PATH, or to stdout with - (the command's stdout then "
+                        "goes to stderr)")
     p.add_argument("command", nargs=argparse.REMAINDER, help="the command to run, after --")
     p.set_defaults(run=run)
+
+
+class CannotStart(Exception):
+    """The command could not be started: one line and the shell's exit code (126 or 127)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,39 +65,153 @@ def run(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise UsageError("no command to measure (usage: greenai measure [options] -- CMD [ARGS...])")
-    meter = Meter(args.backend).start()
-    # Ctrl-C reaches the child through the terminal; we stay to report what it used.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        code = subprocess.Popen(command).wait()
-    except FileNotFoundError:
-        print(f"greenai: error: command not found: {command[0]}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    except PermissionError:
-        print(f"greenai: error: command is not executable: {command[0]}", file=sys.stderr)
-        return EXIT_NOT_EXECUTABLE
-    finally:
-        measurement = meter.stop()
-        signal.signal(signal.SIGINT, previous)
+    if args.json and args.json != "-":
+        check_writable(args.json)  # before the command runs, not after an hour of it
+    to_stdout = args.json == "-"
+    meter = Meter(args.backend)
+    with _SignalWatch() as signals:
+        meter.start()
+        try:
+            if signals.received is not None:  # asked to stop before anything ran
+                return _signal_exit(signals.received)
+            child = _start(command, stdout=sys.stderr.fileno() if to_stdout else None)
+            signals.started(child)
+            status = child.wait()
+        except CannotStart as exc:
+            print(f"greenai: error: {exc.message}", file=sys.stderr)
+            return exc.exit_code
+        finally:
+            measurement = meter.stop()
+    code = status if status >= 0 else 128 - status
+    interrupted = signal.Signals(signals.received).name if signals.received is not None else None
+    if not to_stdout:
+        print_measurement(measurement, command, interrupted)
     if args.json:
-        write_json(measurement.to_dict(), args.json)
-    if args.json != "-":
-        print_measurement(measurement, command)
-    return code if code >= 0 else 128 - code
+        data = {**measurement.to_dict(), "exit_code": code, "interrupted": interrupted}
+        write_json(data, args.json)
+    return code
 
 
-def print_measurement(m: Measurement, command: list[str]) -> None:
+def _signal_exit(signum: int) -> int:
+    print(f"greenai: {signal.Signals(signum).name} received before the command started; not run", file=sys.stderr)
+    return 128 + signum
+
+
+def _start(command: list[str], stdout: int | None) -> subprocess.Popen[bytes]:
+    """Start the command in our process group (the terminal's foreground group, for Ctrl-C)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        # Default signal dispositions in the child: our handlers do not survive exec, and
+        # restore_signals puts back SIGPIPE (which Python ignores) for `cmd | head`.
+        return subprocess.Popen(command, stdout=stdout, restore_signals=True)
+    except ValueError as exc:  # a NUL byte: no such file can exist, no such argument can be passed
+        where = next((i for i, a in enumerate(command) if "\0" in a), None)
+        if where == 0:
+            raise CannotStart(f"command not found: {command[0]!r} contains a NUL byte", EXIT_NOT_FOUND) from None
+        if where is not None:
+            raise CannotStart(f"cannot run {command[0]}: argument {where} contains a NUL byte",
+                              EXIT_CANNOT_RUN) from None
+        raise CannotStart(f"cannot run {command[0]}: {exc}", EXIT_CANNOT_RUN) from None
+    except OSError as exc:
+        raise _start_failure(command[0], exc) from None
+
+
+def _start_failure(name: str, exc: OSError) -> CannotStart:
+    """The shell's convention: 127 when no such command exists, 126 when it exists but cannot run."""
+    code = exc.errno
+    if code == errno.ENOENT:
+        found = os.path.exists(name) if os.sep in name else shutil.which(name) is not None
+        if found:  # the file is there, so the kernel missed its interpreter (#! line)
+            return CannotStart(f"cannot run {name}: its interpreter (the #! line) was not found", EXIT_CANNOT_RUN)
+        return CannotStart(f"command not found: {name}", EXIT_NOT_FOUND)
+    if code in (errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG):
+        return CannotStart(f"command not found: {name} ({exc.strerror})", EXIT_NOT_FOUND)
+    if code in (errno.EACCES, errno.EISDIR, errno.EPERM):
+        what = "is a directory" if os.path.isdir(name) else "is not executable (permission denied)"
+        return CannotStart(f"cannot run {name}: {what}", EXIT_CANNOT_RUN)
+    if code == errno.ENOEXEC:
+        return CannotStart(f"cannot run {name}: not a valid executable format (a script needs a #! line)",
+                           EXIT_CANNOT_RUN)
+    return CannotStart(f"cannot run {name}: {exc.strerror or exc}", EXIT_CANNOT_RUN)
+
+
+class _SignalWatch:
+    """Notes the first signal that asks us to stop and forwards what the command would not get.
+
+    Handlers (not SIG_IGN) are installed, so the command starts with default dispositions
+    (a handler is reset by exec, an ignored signal would be inherited). A signal that whoever
+    started us set to ignored (``nohup``, a background job) stays ignored, for us and the command.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._child: subprocess.Popen[bytes] | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _SignalWatch:
+        for signum in (*GROUP_SIGNALS, *FORWARDED_SIGNALS):
+            current = signal.getsignal(signum)
+            if current == signal.SIG_IGN:
+                continue
+            self._previous[signum] = current
+            signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def started(self, child: subprocess.Popen[bytes]) -> None:
+        self._child = child
+        if self.received is not None:  # arrived between our check and the start
+            self._forward(self.received)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is None:
+            self.received = signum
+        if signum in FORWARDED_SIGNALS or not _terminal_delivers_to_us():
+            self._forward(signum)
+
+    def _forward(self, signum: int) -> None:
+        child = self._child
+        if child is not None and child.returncode is None:
+            try:
+                os.kill(child.pid, signum)
+            except ProcessLookupError:  # it has just ended
+                pass
+
+
+def _terminal_delivers_to_us() -> bool:
+    """True when our process group is a terminal's foreground group: its ^C reaches the command too."""
+    for fd in (0, 1, 2):
+        try:
+            if os.isatty(fd):
+                return os.tcgetpgrp(fd) == os.getpgrp()
+        except OSError:
+            continue
+    return False
+
+
+def print_measurement(m: Measurement, command: list[str], interrupted: str | None = None) -> None:
     out = sys.stderr
     print(f"\ngreenai: {' '.join(command)}", file=out)
+    invalid = [d for d, j in m.domains.items() if not is_valid_figure(j)]
     rows = [[d, joules(j), "yes" if d in m.counted_domains else "no"] for d, j in m.domains.items()]
     rows.append(["total", joules(m.energy_j), ""])
     table(rows, ["domain", "energy", "in total"], out=out)
     names = ", ".join(f"{b.name} {b.version}".strip() for b in m.backends)
-    print(f"{m.method} by {names}; {m.duration_s:.3f} s, {m.power_w:.3g} W average, "
-          f"resolution {joules(m.resolution_j)}", file=out)
+    duration = f"{m.duration_s:.3f} s" if is_valid_figure(m.duration_s) else "invalid duration"
+    print(f"{m.method} by {names}; {duration}, {watts(m.power_w)} average, resolution {joules(m.resolution_j)}",
+          file=out)
     for b in m.backends:
-        if b.method == "estimated":
-            print(f"  estimate: {b.assumptions.get('model')}; {b.assumptions.get('watts_per_cpu')} W per CPU "
-                  f"({b.assumptions.get('watts_source')})", file=out)
+        if b.summary:
+            print(f"  {b.name}: {b.summary}", file=out)
     for w in m.warnings:
         print(f"warning: {w}", file=out)
+    for d in invalid:
+        print(f"warning: {d}: the backend gave no valid figure ({m.domains[d]!r}); shown as invalid", file=out)
+    if not is_valid_figure(m.energy_j) and not invalid:
+        print(f"warning: the total is no valid figure ({m.energy_j!r}); shown as invalid", file=out)
+    if interrupted:
+        print(f"warning: interrupted by {interrupted}: the energy covers the command until it ended", file=out)

@@ -2,8 +2,28 @@
 
 A backend exposes cumulative *counters*, one per domain (``package-0``, ``dram-0``,
 ``gpu-0``, ``cpu``...). The meter reads them at the edges of a window and subtracts; the
-core (not the backend) converts units, counts wrap-arounds and decides what sums into
-the total, so every backend gets the same exact, thread-safe accounting.
+core (not the backend) converts units, counts wrap-arounds, checks plausibility, contains
+faults and decides what sums into the total, so every backend gets the same exact,
+thread-safe accounting and the same warnings.
+
+Components (``CounterSpec.component``) say what part of the machine a domain covers, so
+that sensors and the estimate compose without double counting:
+
+* ``cpu`` (:data:`CPU`): the processor packages (cores, caches, uncore); RAPL ``package-N``.
+* ``dram`` (:data:`DRAM`): main memory; RAPL ``dram-N``.
+* ``gpu`` (:data:`GPU`): accelerators, whole boards (an NVML ``gpu-N``).
+* ``platform`` (:data:`PLATFORM`): the whole machine (a wall meter, a BMC, RAPL ``psys``
+  standing alone). A counted ``platform`` domain covers everything else, so nothing
+  measured or estimated is added on top of it.
+* any other name (``npu``, ``disk``...): a part no built-in component names; it adds to
+  the total and nothing replaces it.
+
+Default selection: every available sensor, plus the estimate for each component no
+sensor covers (a GPU-only sensor still gets the CPU estimated; the result says ``mixed``).
+
+Scopes (``CounterSpec.scope``) say *whose* energy a domain holds: :data:`SCOPE_MACHINE`
+(everything running on the machine: RAPL packages, a GPU) or :data:`SCOPE_PROCESS` (only
+the measured process tree: the CPU-time estimate).
 """
 
 from __future__ import annotations
@@ -16,6 +36,26 @@ from typing import Any, ClassVar
 MEASURED = "measured"
 ESTIMATED = "estimated"
 MIXED = "mixed"
+
+#: Components a domain can cover (see the module docstring for what each includes).
+CPU = "cpu"
+DRAM = "dram"
+GPU = "gpu"
+PLATFORM = "platform"
+COMPONENTS: Mapping[str, str] = {
+    CPU: "processor packages: cores, caches, uncore",
+    DRAM: "main memory",
+    GPU: "accelerator boards",
+    PLATFORM: "the whole machine; nothing is added on top of it",
+}
+
+#: Scopes: whose energy a domain holds.
+SCOPE_MACHINE = "machine"
+SCOPE_PROCESS = "process"
+SCOPES: Mapping[str, str] = {
+    SCOPE_MACHINE: "everything running on the machine",
+    SCOPE_PROCESS: "the measured process tree only",
+}
 
 
 @dataclass(frozen=True)
@@ -43,8 +83,12 @@ class CounterSpec:
     smallest change it can show; ``update_period_s`` how often the hardware refreshes it.
     ``counted`` says whether the domain adds into the total (``False`` for domains nested
     in another, such as RAPL's core inside its package). ``component`` names what it
-    covers (``cpu``, ``dram``, ``gpu``, ``platform``) so a measured figure can replace an
-    estimated one for the same component instead of adding to it.
+    covers (:data:`CPU`, :data:`DRAM`, :data:`GPU`, :data:`PLATFORM`...) so a measured figure
+    can replace an estimated one for the same component instead of adding to it.
+    ``scope`` is :data:`SCOPE_MACHINE` or :data:`SCOPE_PROCESS`. ``max_power_w`` is the
+    highest power this domain can plausibly draw (``None``: the backend's
+    ``max_power_w()``); the core uses it to poll wrapping counters often enough and to
+    tell a wrap from a reset and a real step from a jump.
     """
 
     domain: str
@@ -53,7 +97,9 @@ class CounterSpec:
     resolution_j: float = 0.0
     update_period_s: float = 0.0
     counted: bool = True
-    component: str = "cpu"
+    component: str = CPU
+    scope: str = SCOPE_MACHINE
+    max_power_w: float | None = None
 
     @property
     def wrap_range_j(self) -> float | None:
@@ -61,10 +107,12 @@ class CounterSpec:
 
 
 class EnergyBackend(ABC):
-    """A source of energy counters. Subclasses set ``name`` and implement the four methods.
+    """A source of energy counters. Subclasses set ``name`` and implement the three abstract methods.
 
     Construction must be cheap and touch no hardware: the registry creates backends to
-    list them. ``probe`` is where a backend looks for its sensor.
+    list them. ``probe`` is where a backend looks for its sensor. ``read`` may fail in any
+    way (raise, omit a domain, answer nonsense): the core contains it, marks the domains
+    it hits as partial or unreadable for the windows concerned and warns.
     """
 
     name: ClassVar[str]
@@ -84,7 +132,11 @@ class EnergyBackend(ABC):
 
     @abstractmethod
     def counters(self) -> Sequence[CounterSpec]:
-        """The domains this backend reads (called after a successful probe)."""
+        """The domains this backend reads (called after a successful probe, at each window start).
+
+        Return equal specs while the backend's inputs are unchanged: a change (e.g. another
+        watts setting) starts a new accounting, so no figure mixes two settings.
+        """
 
     @abstractmethod
     def read(self) -> Mapping[str, int | float]:
@@ -94,12 +146,16 @@ class EnergyBackend(ABC):
         """What the figure rests on (for estimates: the power model and its inputs)."""
         return {}
 
+    def summary(self) -> str:
+        """One human line on what the figure rests on, printed under the CLI's energy table."""
+        return ""
+
     def warnings(self) -> list[str]:
         """Standing caveats every measurement with this backend carries (e.g. a skipped zone)."""
         return []
 
     def max_power_w(self) -> float:
-        """Highest plausible power of one domain, used to poll wrapping counters often enough."""
+        """Highest plausible power of one domain (default for ``CounterSpec.max_power_w``)."""
         return 500.0
 
     def describe(self) -> dict[str, Any]:

@@ -1,130 +1,291 @@
-"""Wrap-safe accumulation of one backend's counters, shared by every window on it.
+"""Wrap-safe, plausibility-checked accumulation of one backend's counters, shared by every window on it.
 
-One ``CounterTracker`` per backend instance keeps a monotonic total in joules per domain.
-Each read (by a window edge or by the poller) adds the delta since the previous read, so
-windows never subtract raw values and any number of nested or overlapping windows, from
-any thread, stay right as long as the counter is read at least once per wrap period.
+One ``CounterTracker`` per backend (and per set of counter specs) keeps a monotonic total
+in joules per domain. Each read (by a window edge or by the poller) adds the energy since
+the previous read, so windows never subtract raw values and any number of nested or
+overlapping windows, from any thread, stay right.
+
+Every step between two reads is checked before it is counted. ``P`` is the domain's
+plausible maximum power, ``dt`` the time since the previous read plus the counter's
+update period (a counter that moves in steps can show a whole step after a tiny ``dt``):
+
+* a reading that is not a finite number in ``[0, wrap_range]``, a read that raises, a
+  domain missing from the answer: the chain breaks; counting restarts at the next good
+  reading and the energy in between is missing;
+* a step forward of more than ``4 P dt`` (a jump): not counted;
+* a step backwards: a wrap if the energy it implies fits ``P dt``; a reset if it exceeds
+  ``4 P dt`` (or the counter cannot wrap); in between it could be either and is not counted;
+* a read so late that one more whole wrap would still fit ``P dt`` (a starved poller,
+  a counter that wraps faster than it can be polled): counted, but wraps may be missing.
+
+Each of these makes the domain's figure *partial* (a lower bound: the energy that can be
+vouched for) for every window open at the time, with a warning naming the backend, the
+domain and what happened. Nothing is ever subtracted, so no figure is negative or NaN.
+While no window is open the reads only re-base (nothing is checked or counted).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from greenai_core.energy.backend import CounterSpec, EnergyBackend
-from greenai_core.errors import SensorError
+from greenai_core.energy.events import EventLog
+from greenai_core.errors import SensorError, one_line
 
-#: A wrap is believed only if the energy it implies fits this multiple of the backend's
-#: highest plausible power over the elapsed time; otherwise the counter went backwards.
-_PLAUSIBLE_POWER_FACTOR = 4.0
-#: Poll a wrapping counter at least this many times per shortest possible wrap period.
-_POLLS_PER_WRAP = 4.0
+#: Power above the plausible maximum, up to this factor, is believed (turbo, a burst); beyond, it is a fault.
+PLAUSIBLE_POWER_FACTOR = 4.0
+#: Poll a wrapping counter this many times per shortest wrap period at its plausible maximum power.
+POLLS_PER_WRAP = 8.0
 MIN_POLL_PERIOD_S = 0.002
 MAX_POLL_PERIOD_S = 60.0
+
+#: The clock of every read (tests replace it to play a starved poller deterministically).
+_now = time.perf_counter
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Accumulated joules per domain at one instant, plus the event-log position then."""
+    """One read's view of the accumulated state; a window compares its start and stop snapshots.
+
+    ``faults`` counts, per domain, the steps that made figures partial; ``intervals`` the
+    steps that were counted; ``broken`` names the domains without a good last reading
+    (with why); ``event_seq`` is the event log's position after this read.
+    """
 
     time: float
     totals_j: Mapping[str, float]
-    lost: frozenset[str]
+    faults: Mapping[str, int]
+    intervals: Mapping[str, int]
+    broken: Mapping[str, str]
     event_seq: int
+
+    @property
+    def lost(self) -> frozenset[str]:
+        return frozenset(self.broken)
+
+
+class _Domain:
+    """The accounting state of one domain."""
+
+    __slots__ = ("name", "jpu", "range", "range_j", "power_w", "slack_s", "res_j", "last", "total_j",
+                 "faults", "intervals", "broken")
+
+    def __init__(self, spec: CounterSpec, default_power_w: float) -> None:
+        self.name = spec.domain
+        self.jpu = float(spec.joules_per_unit)
+        self.range = None if spec.wrap_range is None else float(spec.wrap_range)
+        self.range_j = None if self.range is None else self.range * self.jpu
+        self.power_w = float(spec.max_power_w if spec.max_power_w is not None else default_power_w)
+        self.slack_s = float(spec.update_period_s)
+        self.res_j = float(spec.resolution_j)
+        self.last: float | None = None  # the last good raw reading; None: the chain is broken
+        self.total_j = 0.0
+        self.faults = 0
+        self.intervals = 0
+        self.broken = "not read yet"
+
+
+def check_spec(backend: str, spec: CounterSpec) -> None:
+    """Refuse a counter spec the accounting cannot trust (a plugin bug, contained by the meter)."""
+    def bad(what: str) -> SensorError:
+        return SensorError(f"energy backend {backend!r}: counter {spec.domain!r} has {what}")
+
+    if not isinstance(spec.domain, str) or not spec.domain:
+        raise bad("no domain name")
+    if not (isinstance(spec.joules_per_unit, (int, float)) and math.isfinite(spec.joules_per_unit)
+            and spec.joules_per_unit > 0):
+        raise bad(f"joules_per_unit={spec.joules_per_unit!r} (must be finite and positive)")
+    if spec.wrap_range is not None and not (math.isfinite(spec.wrap_range) and spec.wrap_range > 0):
+        raise bad(f"wrap_range={spec.wrap_range!r} (must be None or finite and positive)")
+    if spec.max_power_w is not None and not (math.isfinite(spec.max_power_w) and spec.max_power_w > 0):
+        raise bad(f"max_power_w={spec.max_power_w!r} (must be None or finite and positive)")
+    for field_name in ("resolution_j", "update_period_s"):
+        value = getattr(spec, field_name)
+        if not (math.isfinite(value) and value >= 0):
+            raise bad(f"{field_name}={value!r} (must be finite and not negative)")
+
+
+def _number(value: object) -> float | None:
+    """A raw reading as a finite float, or None for anything else (bool, str, NaN, inf)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 class CounterTracker:
-    """Accumulates one backend's counters into monotonic joules (thread-safe)."""
+    """Accumulates one backend's counters into monotonic, plausibility-checked joules (thread-safe)."""
 
-    def __init__(self, backend: EnergyBackend) -> None:
+    def __init__(self, backend: EnergyBackend, specs: tuple[CounterSpec, ...] | None = None) -> None:
         self.backend = backend
-        self.specs: dict[str, CounterSpec] = {c.domain: c for c in backend.counters()}
-        if not self.specs:
+        self.name = backend.name
+        self.spec_key: tuple[CounterSpec, ...] = tuple(backend.counters()) if specs is None else specs
+        if not self.spec_key:
             raise SensorError(f"energy backend {backend.name!r} reports no counters")
+        for spec in self.spec_key:
+            check_spec(backend.name, spec)
+        self.specs: dict[str, CounterSpec] = {c.domain: c for c in self.spec_key}
+        if len(self.specs) != len(self.spec_key):
+            raise SensorError(f"energy backend {backend.name!r} reports a domain twice")
+        default_power = float(backend.max_power_w())
+        if not (math.isfinite(default_power) and default_power > 0):
+            raise SensorError(f"energy backend {backend.name!r}: max_power_w() = {default_power!r} "
+                              "(must be finite and positive)")
+        self._domains = [_Domain(spec, default_power) for spec in self.spec_key]
         self._lock = threading.Lock()
-        self._totals: dict[str, float] = dict.fromkeys(self.specs, 0.0)
-        self._last_raw: dict[str, float] = {}
-        self._lost: set[str] = set()
-        self._events: list[str] = []
-        self._max_power_seen = 0.0
-        self._hint_w = max(backend.max_power_w(), 1e-9)
-        self._last_time = time.perf_counter()
-        raw = self._read()
-        for domain in self.specs:
-            if domain in raw:
-                self._last_raw[domain] = raw[domain]
-            else:
-                self._lost.add(domain)
-                self._events.append(f"{backend.name}: domain {domain} could not be read")
+        self._log = EventLog(backend.name)
+        self._open = 0
+        self._last_time = _now()
 
-    def _read(self) -> Mapping[str, int | float]:
-        try:
-            return self.backend.read()
-        except OSError as exc:
-            raise SensorError(f"energy backend {self.backend.name!r} could not be read: {exc}") from exc
-
+    # -- what windows and the poller call ------------------------------------------------
     @property
     def wraps(self) -> bool:
-        return any(s.wrap_range is not None for s in self.specs.values())
+        return any(d.range is not None for d in self._domains)
 
     def poll_period_s(self) -> float | None:
         """How often the poller must read so that no wrap is missed (None: no counter wraps)."""
-        ranges = [s.wrap_range_j for s in self.specs.values() if s.wrap_range_j is not None]
-        if not ranges:
+        periods = [d.range_j / d.power_w / POLLS_PER_WRAP
+                   for d in self._domains if d.range_j is not None]
+        if not periods:
             return None
-        power = max(self._hint_w, 2.0 * self._max_power_seen)
-        period = min(ranges) / power / _POLLS_PER_WRAP
-        return min(max(period, MIN_POLL_PERIOD_S), MAX_POLL_PERIOD_S)
+        return min(max(min(periods), MIN_POLL_PERIOD_S), MAX_POLL_PERIOD_S)
 
     def sample(self) -> Snapshot:
-        """Read the counters now and return the accumulated totals."""
+        """Read the counters now (never raises: faults become events) and return the totals."""
         with self._lock:
-            raw = self._read()
-            now = time.perf_counter()
-            elapsed = max(now - self._last_time, 1e-6)
-            for domain, spec in self.specs.items():
-                self._accumulate(domain, spec, raw.get(domain), elapsed)
-            self._last_time = now
-            return Snapshot(now, dict(self._totals), frozenset(self._lost), len(self._events))
+            return self._sample()
 
-    def _accumulate(self, domain: str, spec: CounterSpec, value: int | float | None, elapsed: float) -> None:
-        name = self.backend.name
-        if value is None:
-            if domain not in self._lost:
-                self._lost.add(domain)
-                self._events.append(f"{name}: domain {domain} vanished; its figure is partial")
-            return
-        if domain in self._lost or domain not in self._last_raw:
-            # Back (or first seen): restart from here, energy in between is unknown.
-            self._lost.discard(domain)
-            self._last_raw[domain] = value
-            return
-        delta = value - self._last_raw[domain]
-        if delta < 0:
-            delta = self._backwards_delta(domain, spec, self._last_raw[domain], value, elapsed)
-        joules = delta * spec.joules_per_unit
-        self._totals[domain] += joules
-        self._max_power_seen = max(self._max_power_seen, joules / elapsed)
-        self._last_raw[domain] = value
+    def start_window(self) -> Snapshot:
+        """The first read of a window; from now on reads are checked and counted."""
+        with self._lock:
+            snap = self._sample()
+            self._open += 1
+            return snap
 
-    def _backwards_delta(
-        self, domain: str, spec: CounterSpec, last: float, value: float, elapsed: float
-    ) -> float:
-        """A counter that decreased either wrapped once or went backwards (a glitch)."""
-        name = self.backend.name
-        if spec.wrap_range is not None:
-            wrapped = spec.wrap_range - last + value
-            implied_w = wrapped * spec.joules_per_unit / elapsed
-            if implied_w <= _PLAUSIBLE_POWER_FACTOR * max(self._hint_w, self._max_power_seen):
-                return wrapped
-        self._events.append(
-            f"{name}: counter {domain} went backwards ({last:g} -> {value:g}); "
-            "the energy between those reads is missing, the figure is partial"
-        )
-        return 0.0
+    def stop_window(self) -> Snapshot:
+        """The last read of a window."""
+        with self._lock:
+            snap = self._sample()
+            self._open = max(self._open - 1, 0)
+            return snap
+
+    def record_failure(self, what: str) -> None:
+        """A failure outside ``read()`` (e.g. in the poller): every open window gets it."""
+        with self._lock:
+            if self._open:
+                self._log.add(f"{self.name}: {what}")
 
     def events_between(self, start_seq: int, stop_seq: int) -> list[str]:
         with self._lock:
-            return list(self._events[start_seq:stop_seq])
+            return self._log.between(start_seq, stop_seq)
+
+    # -- the accounting -----------------------------------------------------------------
+    def _sample(self) -> Snapshot:
+        try:
+            raw = self.backend.read()
+            if not isinstance(raw, Mapping):
+                raise TypeError(f"read() returned {type(raw).__name__}, not a mapping of domain to value")
+            error = None
+        except Exception as exc:  # any plugin fault is contained here, whoever reads
+            raw, error = {}, f"{type(exc).__name__}: {one_line(exc)}"
+        now = _now()
+        dt = max(now - self._last_time, 0.0)
+        self._last_time = now
+        checking = self._open > 0
+        if error is not None:
+            self._read_failed(error, checking)
+        else:
+            for d in self._domains:
+                self._step(d, raw.get(d.name, _MISSING), dt, checking)
+        domains = self._domains
+        return Snapshot(
+            time=now,
+            totals_j={d.name: d.total_j for d in domains},
+            faults={d.name: d.faults for d in domains},
+            intervals={d.name: d.intervals for d in domains},
+            broken={d.name: d.broken for d in domains if d.last is None},
+            event_seq=self._log.seq,
+        )
+
+    def _fault(self, d: _Domain, message: str, checking: bool) -> None:
+        d.faults += 1
+        if checking:
+            self._log.add(f"{self.name}: {d.name} {message}")
+
+    def _break(self, d: _Domain, why: str, message: str, checking: bool) -> None:
+        if d.last is not None:  # a chain already broken is not broken again (one warning per outage)
+            self._fault(d, message, checking)
+        d.last, d.broken = None, why
+
+    def _read_failed(self, error: str, checking: bool) -> None:
+        live = [d for d in self._domains if d.last is not None]
+        for d in self._domains:
+            if d.last is not None:
+                d.faults += 1
+            d.last, d.broken = None, f"read() raised {error}"
+        if checking and live:
+            names = ", ".join(d.name for d in live)
+            self._log.add(f"{self.name}: read() raised {error}; {names} unreadable until the next good read, "
+                          "figures partial")
+
+    def _step(self, d: _Domain, value: object, dt: float, checking: bool) -> None:
+        if value is _MISSING:
+            self._break(d, "missing from read()", "vanished (missing from read()); its figure is partial", checking)
+            return
+        v = _number(value)
+        if v is None or v < 0 or (d.range is not None and v > d.range):
+            limit = f"[0, {d.range:.17g}]" if d.range is not None else "[0, inf)"
+            self._break(d, f"read {value!r}", f"read {value!r}, not a number in {limit}; the energy until the "
+                        "next good reading is missing, figure partial", checking)
+            return
+        last = d.last
+        d.last, d.broken = v, ""
+        if last is None or not checking:
+            return  # (re)start the chain here: nothing before this reading is vouched for
+        t = dt + d.slack_s
+        nominal_j = d.power_w * t + d.res_j
+        ceiling_j = PLAUSIBLE_POWER_FACTOR * nominal_j
+        if v >= last:
+            step_j = (v - last) * d.jpu
+            if step_j > ceiling_j:
+                power = f"{step_j / t:.4g} W" if t > 0 else "no time"
+                self._fault(d, f"jumped forward {step_j:.4g} J in {dt:.3g} s ({power}, over the "
+                            f"plausible {PLAUSIBLE_POWER_FACTOR * d.power_w:.4g} W); that step is not counted, "
+                            "figure partial", checking)
+                return
+        else:
+            if d.range is None:
+                self._fault(d, f"went backwards ({last:.17g} -> {v:.17g}) and cannot wrap: a reset (driver reload, "
+                            "suspend?); the energy between those reads is missing, figure partial", checking)
+                return
+            step_j = (d.range - last + v) * d.jpu
+            if step_j > ceiling_j:
+                self._fault(d, f"went backwards ({last:.17g} -> {v:.17g}): not a wrap (that would be {step_j:.4g} J "
+                            f"in {dt:.3g} s, over the plausible {PLAUSIBLE_POWER_FACTOR * d.power_w:.4g} W), so a "
+                            "reset (driver reload, suspend?); the energy between those reads is missing, "
+                            "figure partial", checking)
+                return
+            if step_j > nominal_j:
+                self._fault(d, f"went backwards ({last:.17g} -> {v:.17g}): a wrap ({step_j:.4g} J in {dt:.3g} s, "
+                            f"above the usual {d.power_w:.4g} W) or a reset, cannot tell which; that step is not "
+                            f"counted (up to {step_j:.4g} J missing if it was a wrap), figure partial", checking)
+                return
+        d.total_j += step_j
+        d.intervals += 1
+        if d.range_j is not None and step_j + d.range_j <= nominal_j:
+            self._fault(d, f"read {dt:.3g} s after the previous read, but it can wrap every "
+                        f"{d.range_j / d.power_w:.3g} s at its plausible {d.power_w:.4g} W (a starved "
+                        "poller: a long-held GIL, or a "
+                        "counter that wraps faster than it can be polled); whole wraps may be missing, "
+                        "figure partial", checking)
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()

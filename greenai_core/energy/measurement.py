@@ -21,14 +21,23 @@ class BackendReport:
     resolution_j: float
     update_period_s: float
     assumptions: Mapping[str, Any] = field(default_factory=dict)
+    #: One human line saying what the figure rests on (the CLI prints it as is).
+    summary: str = ""
+    #: Why the backend gave no domains at all in this window ("" when it was read).
+    error: str = ""
 
 
 @dataclass(frozen=True)
 class TimelinePoint:
-    """Average power per domain over the poll interval ending ``t_s`` seconds after the start."""
+    """Average power of one backend's domains over the interval ending ``t_s`` seconds after the start.
+
+    ``watts`` is keyed like ``Measurement.domains``; ``backend`` names whose domains they are.
+    The first point covers the start to the first poll, the last one the last poll to the stop.
+    """
 
     t_s: float
     watts: Mapping[str, float]
+    backend: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,9 +45,19 @@ class Measurement:
     """The energy of one measured window.
 
     ``energy_j`` is the total without double counting: only ``counted_domains`` add into
-    it (each backend's ``total_rule`` says why); ``domains`` lists every domain read.
-    ``method`` is "measured", "estimated" or "mixed"; ``resolution_j`` is the smallest
-    step the counted counters can show; ``warnings`` say when a figure is partial or coarse.
+    it (each backend's ``total_rule`` says why, and a sensor replaces the estimate of the
+    component it covers); ``domains`` lists every domain read, keyed by its name, or
+    ``backend:domain`` where two backends share a name. ``method`` is "measured",
+    "estimated" or "mixed"; ``resolution_j`` is the smallest step the counted counters can
+    show; ``warnings`` say when a figure is partial or coarse and why.
+
+    ``partial_domains``: figures that miss some energy (a fault, a vanished domain, a read
+    that failed): each is the energy that can be vouched for, a lower bound, and a warning
+    says what happened. ``unreadable_domains`` (a subset): no energy could be vouched for
+    at all (shown as 0, not in the total). ``components`` and ``scopes`` say per domain
+    what it covers (``cpu``, ``dram``, ``gpu``, ``platform``...) and whose energy it holds
+    (``machine`` or ``process``). ``interrupted``: the window was cut short by a signal.
+    Every figure is finite and never negative.
     """
 
     energy_j: float
@@ -51,11 +70,21 @@ class Measurement:
     counted_domains: tuple[str, ...] = ()
     started_at: str = ""
     timeline: tuple[TimelinePoint, ...] = ()
+    partial_domains: tuple[str, ...] = ()
+    unreadable_domains: tuple[str, ...] = ()
+    components: Mapping[str, str] = field(default_factory=dict)
+    scopes: Mapping[str, str] = field(default_factory=dict)
+    interrupted: bool = False
 
     @property
     def power_w(self) -> float:
         """Average power over the window."""
         return self.energy_j / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def partial(self) -> bool:
+        """Whether some figure is only a lower bound (the warnings say why)."""
+        return bool(self.partial_domains)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -63,6 +92,7 @@ class Measurement:
         return data
 
     def to_json(self, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)  # never NaN or Infinity in our JSON
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
@@ -80,5 +110,11 @@ class Measurement:
             warnings=tuple(data.get("warnings", ())),
             counted_domains=tuple(data.get("counted_domains", ())),
             started_at=str(data.get("started_at", "")),
-            timeline=tuple(TimelinePoint(p["t_s"], dict(p["watts"])) for p in data.get("timeline", ())),
+            timeline=tuple(TimelinePoint(float(p["t_s"]), dict(p["watts"]), str(p.get("backend", "")))
+                           for p in data.get("timeline", ())),
+            partial_domains=tuple(data.get("partial_domains", ())),
+            unreadable_domains=tuple(data.get("unreadable_domains", ())),
+            components=dict(data.get("components", {})),
+            scopes=dict(data.get("scopes", {})),
+            interrupted=bool(data.get("interrupted", False)),
         )

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import functools
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
-from greenai_core.energy.backend import ESTIMATED, MEASURED, MIXED, EnergyBackend
-from greenai_core.energy.counters import CounterTracker, Snapshot
-from greenai_core.energy.measurement import BackendReport, Measurement, TimelinePoint
+from greenai_core.energy import counters
+from greenai_core.energy.backend import EnergyBackend
+from greenai_core.energy.compose import assign_keys, build, open_edge, timeline_point
+from greenai_core.energy.counters import Snapshot
+from greenai_core.energy.measurement import Measurement, TimelinePoint
 from greenai_core.energy.poller import get_poller
 from greenai_core.energy.selection import BackendSpec, resolve, tracker_for
 from greenai_core.errors import UsageError
@@ -25,12 +26,14 @@ from greenai_core.errors import UsageError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: A window shorter than this many sensor update periods gets a "coarse" warning.
-SHORT_WINDOW_PERIODS = 3
-
 
 class Meter:
     """Measures the energy between ``start()`` and ``stop()``; also a context manager.
+
+    The backends are chosen once, at the first ``start()``, and kept for every later
+    window of this meter. A backend that fails (raises in ``read()``, loses a domain,
+    answers nonsense) never makes ``start()`` or ``stop()`` raise: its figures are marked
+    partial or unreadable in the result, with warnings, and the other backends still count.
 
     >>> with Meter() as meter:          # doctest: +SKIP
     ...     work()
@@ -38,13 +41,14 @@ class Meter:
     """
 
     def __init__(self, backends: BackendSpec = None, *, timeline: bool = False, timeline_period_s: float = 0.1):
-        if timeline_period_s <= 0:
-            raise UsageError("timeline_period_s must be positive")
+        if not timeline_period_s > 0 or timeline_period_s == float("inf"):
+            raise UsageError("timeline_period_s must be a positive number of seconds")
         self._spec = backends
         self._timeline = timeline
         self._timeline_period_s = timeline_period_s
         self._lock = threading.Lock()
         self._running = False
+        self._chosen: tuple[list[EnergyBackend], list[str]] | None = None
         self.result: Measurement | None = None
 
     @property
@@ -55,13 +59,18 @@ class Meter:
         with self._lock:
             if self._running:
                 raise UsageError("this meter is already running; use another Meter for a nested window")
-            backends, warnings = resolve(self._spec)
-            self._backends = backends
-            self._warnings = warnings
-            self._trackers = [tracker_for(b) for b in backends]
+            if self._chosen is None:
+                self._chosen = resolve(self._spec)
+            backends = self._chosen[0]
+            edges = [open_edge(b, tracker_for) for b in backends]
+            assign_keys(edges)
+            self._edges = edges
             self._points: list[TimelinePoint] = []
             self._started_at = datetime.now(timezone.utc).isoformat()
-            self._starts = [t.sample() for t in self._trackers]
+            self._t0 = counters._now()
+            for edge in edges:
+                if edge.tracker is not None:
+                    edge.start = edge.tracker.start_window()
             self._tokens = self._subscribe()
             self._running = True
             self.result = None
@@ -70,27 +79,31 @@ class Meter:
     def _subscribe(self) -> list[int]:
         poller = get_poller()
         tokens = []
-        for tracker in self._trackers:
-            period = tracker.poll_period_s()
+        self._last_seen: dict[int, Snapshot] = {}
+        for i, edge in enumerate(self._edges):
+            if edge.tracker is None or edge.start is None:
+                continue
+            period = edge.tracker.poll_period_s()
             if self._timeline:
+                self._last_seen[i] = edge.start  # the first point covers start -> first poll
                 period = min(period or self._timeline_period_s, self._timeline_period_s)
-                tokens.append(poller.subscribe(tracker, period, self._timeline_recorder(tracker)))
+                tokens.append(poller.subscribe(edge.tracker, period, self._timeline_recorder(i)))
             elif period is not None:
-                tokens.append(poller.subscribe(tracker, period))
+                tokens.append(poller.subscribe(edge.tracker, period))
         return tokens
 
-    def _timeline_recorder(self, tracker: CounterTracker) -> Callable[[Snapshot], None]:
-        previous: list[Snapshot] = []
-        t0 = time.perf_counter()
+    def _timeline_recorder(self, index: int) -> Callable[[Snapshot], None]:
+        edge = self._edges[index]
+        points, last_seen, t0 = self._points, self._last_seen, self._t0
 
         def record(snap: Snapshot) -> None:
-            before = previous[0] if previous else None
-            previous[:] = [snap]
+            before = last_seen.get(index)
             if before is None or snap.time <= before.time:
                 return
-            dt = snap.time - before.time
-            watts = {d: (snap.totals_j[d] - before.totals_j[d]) / dt for d in snap.totals_j}
-            self._points.append(TimelinePoint(snap.time - t0, watts))
+            last_seen[index] = snap
+            point = timeline_point(edge, before, snap, t0)
+            if point is not None:
+                points.append(point)
 
         return record
 
@@ -99,74 +112,29 @@ class Meter:
             if not self._running:
                 raise UsageError("this meter was not started")
             try:
-                stops = [t.sample() for t in self._trackers]
-            finally:  # even if a sensor fails now, the window must leave the poller
+                stops = [e.tracker.stop_window() if e.tracker is not None and e.start is not None else None
+                         for e in self._edges]
+            finally:  # the window always leaves the poller
                 poller = get_poller()
                 for token in self._tokens:
                     poller.unsubscribe(token)
                 self._running = False
-            self.result = self._build(stops)
+            t1 = counters._now()
+            if self._timeline:  # the last point covers the last poll -> stop
+                for i, snap in enumerate(stops):
+                    before = self._last_seen.get(i)
+                    if snap is not None and before is not None:
+                        point = timeline_point(self._edges[i], before, snap, self._t0)
+                        if point is not None:
+                            self._points.append(point)
+                self._last_seen = {}
+            starts = [e.start.time for e in self._edges if e.start is not None]
+            ends = [s.time for s in stops if s is not None]
+            duration = (max(ends) - min(starts)) if starts and ends else t1 - self._t0
+            assert self._chosen is not None
+            self.result = build(self._edges, stops, self._chosen[1], started_at=self._started_at,
+                                duration_s=duration, timeline=list(self._points))
             return self.result
-
-    def _build(self, stops: list[Snapshot]) -> Measurement:
-        duration = max(s.time for s in stops) - min(s.time for s in self._starts)
-        warnings = list(self._warnings)
-        measured_components = {
-            spec.component
-            for b, t in zip(self._backends, self._trackers, strict=True)
-            if b.method == MEASURED
-            for spec in t.specs.values()
-            if spec.counted
-        }
-        domains: dict[str, float] = {}
-        counted: list[str] = []
-        methods: set[str] = set()
-        resolution = 0.0
-        reports = []
-        for backend, tracker, s0, s1 in zip(self._backends, self._trackers, self._starts, stops, strict=True):
-            warnings += backend.warnings()
-            warnings += tracker.events_between(s0.event_seq, s1.event_seq)
-            warnings += [f"{backend.name}: domain {d} was unreadable for this window" for d in sorted(s0.lost)]
-            names, own_counted, own_resolution, period = [], [], 0.0, 0.0
-            for domain, spec in tracker.specs.items():
-                key = domain if domain not in domains else f"{backend.name}:{domain}"
-                domains[key] = s1.totals_j[domain] - s0.totals_j[domain]
-                names.append(key)
-                period = max(period, spec.update_period_s)
-                if not spec.counted:
-                    continue
-                if backend.method == ESTIMATED and spec.component in measured_components:
-                    warnings.append(
-                        f"{backend.name}: {key} is not added to the total ({spec.component} is measured by a sensor)"
-                    )
-                    continue
-                own_counted.append(key)
-                own_resolution += spec.resolution_j
-                methods.add(backend.method)
-            if period and duration < SHORT_WINDOW_PERIODS * period:
-                warnings.append(
-                    f"{backend.name}: the window ({duration * 1e3:.3g} ms) is shorter than {SHORT_WINDOW_PERIODS} "
-                    f"sensor update periods ({period * 1e3:.3g} ms each); the figure is coarse"
-                )
-            counted += own_counted
-            resolution += own_resolution
-            reports.append(BackendReport(
-                name=backend.name, version=backend.version, method=backend.method,
-                total_rule=backend.total_rule, domains=tuple(names), counted_domains=tuple(own_counted),
-                resolution_j=own_resolution, update_period_s=period, assumptions=backend.assumptions(),
-            ))
-        return Measurement(
-            energy_j=sum(domains[k] for k in counted),
-            duration_s=duration,
-            domains=domains,
-            method=methods.pop() if len(methods) == 1 else MIXED if methods else ESTIMATED,
-            backends=tuple(reports),
-            resolution_j=resolution,
-            warnings=tuple(warnings),
-            counted_domains=tuple(counted),
-            started_at=self._started_at,
-            timeline=tuple(self._points),
-        )
 
     def call(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> tuple[R, Measurement]:
         """Run ``func`` inside this meter's window: ``(func's result, Measurement)``."""

@@ -1,8 +1,13 @@
 """One shared background thread that reads wrapping counters and records power timelines.
 
 Windows subscribe while they are open and unsubscribe at stop without waiting for a
-tick: the poller never sits between a window and its result. It reads each tracker at
-the shortest period any subscriber needs, and sleeps on a condition when nobody does.
+tick: the poller never sits between a window and its result. Subscriptions are grouped
+by tracker: one read per tracker per tick, at the shortest period any of its windows
+needs, so a thousand open windows on one backend cost one schedule entry. It sleeps on a
+condition when nobody needs it and is woken only when a read falls due earlier.
+
+A failed read never kills the thread: the tracker records it (every open window on that
+backend gets the warning), and a poll that comes late is caught by the tracker itself.
 """
 
 from __future__ import annotations
@@ -10,20 +15,25 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from greenai_core.energy.counters import CounterTracker, Snapshot
+from greenai_core.errors import one_line
 
 SampleCallback = Callable[[Snapshot], None]
+#: How many unexpected poller errors are kept for inspection (the windows get theirs as warnings).
+ERRORS_KEPT = 64
 
 
 @dataclass
-class _Subscription:
+class _Entry:
     tracker: CounterTracker
     period_s: float
-    callback: SampleCallback | None
-    next_due: float = field(default=0.0)
+    next_due: float
+    periods: dict[float, int] = field(default_factory=dict)  # period -> subscriptions asking for it
+    callbacks: dict[int, SampleCallback] = field(default_factory=dict)
 
 
 class Poller:
@@ -31,60 +41,91 @@ class Poller:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._subs: dict[int, _Subscription] = {}
+        self._entries: dict[int, _Entry] = {}  # id(tracker) -> its schedule
+        self._tokens: dict[int, tuple[int, float]] = {}  # token -> (id(tracker), period)
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
-        self.errors: list[str] = []
+        self.errors: deque[str] = deque(maxlen=ERRORS_KEPT)
 
     def subscribe(self, tracker: CounterTracker, period_s: float, callback: SampleCallback | None = None) -> int:
+        now = time.perf_counter()
         with self._cond:
             token = next(self._ids)
-            self._subs[token] = _Subscription(tracker, period_s, callback, time.perf_counter() + period_s)
+            key = id(tracker)
+            entry = self._entries.get(key)
+            wake = entry is None
+            if entry is None:
+                entry = self._entries[key] = _Entry(tracker, period_s, now + period_s)
+            elif period_s < entry.period_s:
+                entry.period_s = period_s
+                if now + period_s < entry.next_due:
+                    entry.next_due, wake = now + period_s, True
+            entry.periods[period_s] = entry.periods.get(period_s, 0) + 1
+            if callback is not None:
+                entry.callbacks[token] = callback
+            self._tokens[token] = (key, period_s)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="greenai-poller", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if wake:
+                self._cond.notify()
             return token
 
     def unsubscribe(self, token: int) -> None:
         with self._cond:
-            self._subs.pop(token, None)
-            self._cond.notify()
+            found = self._tokens.pop(token, None)
+            if found is None:
+                return
+            key, period = found
+            entry = self._entries[key]
+            entry.callbacks.pop(token, None)
+            left = entry.periods[period] - 1
+            if left:
+                entry.periods[period] = left
+            else:
+                del entry.periods[period]
+            if entry.periods:
+                entry.period_s = min(entry.periods)
+            else:
+                del self._entries[key]
 
     @property
     def active(self) -> int:
+        """Open subscriptions (windows that need polling)."""
         with self._cond:
-            return len(self._subs)
+            return len(self._tokens)
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._subs:
+                while not self._entries:
                     self._cond.wait()
                 now = time.perf_counter()
-                wait = min(s.next_due for s in self._subs.values()) - now
+                wait = min(e.next_due for e in self._entries.values()) - now
                 if wait > 0:
                     self._cond.wait(wait)
                     continue
-                due = [s for s in self._subs.values() if s.next_due <= now]
-                for sub in due:
-                    sub.next_due = now + sub.period_s
-            self._sample(due)
+                due = [e for e in self._entries.values() if e.next_due <= now]
+                work = []
+                for entry in due:
+                    entry.next_due = now + entry.period_s
+                    work.append((entry.tracker, list(entry.callbacks.values())))
+            for tracker, callbacks in work:
+                self._sample(tracker, callbacks)
 
-    def _sample(self, due: list[_Subscription]) -> None:
-        # One read per tracker per tick, shared by all its due subscribers.
-        snapshots: dict[int, Snapshot | None] = {}
-        for sub in due:
-            key = id(sub.tracker)
-            if key not in snapshots:
-                try:
-                    snapshots[key] = sub.tracker.sample()
-                except Exception as exc:  # a sensor error must not kill the shared thread
-                    snapshots[key] = None
-                    self.errors.append(f"{sub.tracker.backend.name}: {exc}")
-            snap = snapshots[key]
-            if snap is not None and sub.callback is not None:
-                sub.callback(snap)
+    def _sample(self, tracker: CounterTracker, callbacks: list[SampleCallback]) -> None:
+        try:
+            snap = tracker.sample()
+        except Exception as exc:  # sample() contains read faults; anything else must not kill the thread
+            what = f"the poller's read failed: {type(exc).__name__}: {one_line(exc)}"
+            self.errors.append(f"{tracker.name}: {what}")
+            tracker.record_failure(what)
+            return
+        for callback in callbacks:
+            try:
+                callback(snap)
+            except Exception as exc:
+                self.errors.append(f"{tracker.name}: timeline callback failed: {type(exc).__name__}: {one_line(exc)}")
 
 
 _POLLER: Poller | None = None

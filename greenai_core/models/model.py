@@ -1,25 +1,42 @@
 """``Model``: one loaded model, whatever its file format.
 
-Plugins subclass it and implement ``_forward`` (a prepared array in, an array out) and,
-where their framework can, ``train``. Everything users touch (input handling, image
-preprocessing, batching to a fixed batch size, the original greenAI aliases) lives here
-once, so every format behaves the same.
+A format plugin's ``load`` returns an instance of a ``Model`` subclass. It must implement
+``_forward`` (a prepared array in, an array out); where its framework can, it also
+implements ``_trainer`` (training primitives, see ``greenai_core.models.trainer``), ``_save``
+(write the model in its original kind to a path) and ``sync`` (wait for queued device work).
+Everything users touch (input handling, image preprocessing, batching, the training loop,
+atomic saving, class names, the original greenAI aliases) lives here once, so every format
+behaves the same.
+
+The constructor's fields, which ``load`` fills: ``path``, ``format`` (the format's name),
+``device`` (the ``Device`` it was given), ``input_spec`` (the image input), ``output_spec``
+(None when unknown; a known ``[N, K]`` gives the class count), ``num_parameters``,
+``trainable_parameters`` (None when the format has no such notion), ``details`` (facts for
+``greenai info``), ``image_size`` (a default size for dynamic inputs), ``labels`` (class names
+the file carries, if any). ``normalize``, ``image_size``, ``layout`` and ``labels`` given by
+the user are applied by the core after ``load`` returns.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from greenai_core.errors import UnsupportedOperationError, UsageError
+from greenai_core.models.devices import Device
 from greenai_core.models.preprocess import IMAGENET, Normalization, images_to_batch, normalization
 from greenai_core.models.spec import InputSpec, TensorSpec, format_shape
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from greenai_core.models.trainer import Trainer
+    from greenai_core.models.training import EpochResult, StepInfo, TrainingResult
 
 _UNSET: Any = object()
 
@@ -27,12 +44,15 @@ _UNSET: Any = object()
 class Model(ABC):
     """A loaded image classifier. Use ``with`` or ``close()`` to free it."""
 
+    #: Framework-specific ``train`` keywords this model's trainer accepts: name -> one-line description.
+    train_options: ClassVar[Mapping[str, str]] = {}
+
     def __init__(
         self,
         *,
         path: str | os.PathLike[str],
         format: str,
-        device: str,
+        device: str | Device,
         input_spec: InputSpec,
         output_spec: TensorSpec | None,
         num_parameters: int,
@@ -40,10 +60,12 @@ class Model(ABC):
         normalize: Any = IMAGENET,
         details: dict[str, Any] | None = None,
         image_size: tuple[int, int] | None = None,
+        labels: Sequence[str] | None = None,
     ) -> None:
         self.path = Path(path)
         self.format = format
-        self.device = device
+        #: The canonical device string ("cpu", "cuda:1").
+        self.device = str(Device.parse(device))
         self.input_spec = input_spec
         self.output_spec = output_spec
         self.num_parameters = num_parameters
@@ -53,26 +75,58 @@ class Model(ABC):
         self.details: dict[str, Any] = dict(details or {})
         #: (H, W) images are resized to where the input's height/width are dynamic; None keeps the image's size.
         self.image_size = image_size
+        #: Class names, index -> name (from the file, or the ``labels`` option, which wins); None if unknown.
+        self.labels: list[str] | None = list(labels) if labels is not None else None
+        #: Where ``labels`` came from: "model file", "option", "file <path>".
+        self.labels_source: str | None = "model file" if labels is not None else None
         self.closed = False
 
     # -- what a plugin implements ----------------------------------------------------------
     @abstractmethod
     def _forward(self, batch: np.ndarray) -> np.ndarray:
-        """Run the model on one prepared batch (the input spec's layout and dtype)."""
+        """Run the model on one prepared batch (the input spec's layout and dtype); outputs batch first."""
 
-    def train(self, data: Any, **options: Any) -> Any:
-        """Train in place; formats that can train override this."""
+    def _trainer(self, *, optimizer: Any, lr: float, loss: Any, seed: int | None,
+                 **framework_options: Any) -> Trainer:
+        """The framework's training primitives for one ``train`` call; formats that can train override it.
+
+        Arguments arrive validated (see ``greenai_core.models.trainer``); ``framework_options``
+        hold only names declared in ``train_options``.
+        """
         raise UnsupportedOperationError(f"{self.path}: training is not supported for {self.format} models")
+
+    def _save(self, path: Path) -> None:
+        """Write the model, in the kind it was loaded from, to ``path`` (a temporary file the core then
+        moves into place atomically). Formats that can save override it."""
+        raise UnsupportedOperationError(f"{self.path}: saving is not supported for {self.format} models")
+
+    def sync(self) -> None:  # noqa: B027 - optional hook: nothing is queued on the CPU
+        """Wait until work queued on the device is done (e.g. CUDA kernels), so an energy window is complete."""
+
+    def _with_layout(self, layout: str) -> InputSpec:
+        """The input spec when the user says the input is laid out as ``layout`` (NCHW or NHWC).
+
+        Default: the same shape, relabelled (the shape came from the file; only which axis is
+        the channel axis changes). A format whose shape was guessed from the layout overrides it.
+        """
+        return dataclasses.replace(self.input_spec, layout=layout)
 
     def _close(self) -> None:  # noqa: B027 - optional hook, nothing to free by default
         """Free framework resources (sessions, GPU memory)."""
 
+    @property
+    def num_classes(self) -> int | None:
+        """The number of outputs per image when the output spec says (``[N, K]`` with K known), else None."""
+        shape = self.output_spec.shape if self.output_spec else ()
+        return shape[1] if len(shape) == 2 and shape[1] is not None else None
+
     # -- what users call -------------------------------------------------------------------
-    def predict(self, x: Any, *, normalize: Any = _UNSET) -> np.ndarray:
+    def predict(self, x: Any, *, normalize: Any = _UNSET, batch_size: int = 32) -> np.ndarray:
         """Outputs for ``x``, batch first.
 
-        ``x``: an image path, a PIL image, a list of those (a batch), or a numpy array
-        already shaped for the model, which is passed through untouched.
+        ``x``: an image path, a PIL image, a list of those, or a numpy array already shaped
+        for the model, which is passed through untouched. A list is decoded and run
+        ``batch_size`` images at a time, so memory follows the batch size, not the list length.
         """
         import numpy as np
 
@@ -81,13 +135,82 @@ class Model(ABC):
         if isinstance(x, np.ndarray):
             self.check_array(x)
             return self._run_batched(x)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise UsageError(f"batch_size must be a positive integer, not {batch_size!r}")
         items = list(x) if isinstance(x, (list, tuple)) else [x]
-        return self._run_batched(self.prepare(items, normalize=normalize))
+        norm = self.normalize if normalize is _UNSET else normalization(normalize)
+        if len(items) <= batch_size:
+            return self._run_batched(self._prepare(items, norm, self.image_size))
+        fixed = self.input_spec.batch
+        if fixed is not None:
+            if len(items) % fixed:
+                raise UsageError(f"{self.path}: the model takes batches of exactly {fixed}; got {len(items)} inputs")
+            batch_size = max(fixed, batch_size - batch_size % fixed)
+        size = self.image_size
+        if size is None and (self.input_spec.height is None or self.input_spec.width is None):
+            first = self._prepare(items[:1], norm, None)  # every chunk takes the first image's size, as one batch would
+            h_axis = 2 if self.input_spec.layout == "NCHW" else 1
+            size = (int(first.shape[h_axis]), int(first.shape[h_axis + 1]))
+        outputs = [self._run_batched(self._prepare(items[i:i + batch_size], norm, size))
+                   for i in range(0, len(items), batch_size)]
+        return np.concatenate(outputs)
 
     def prepare(self, images: list[Any], *, normalize: Any = _UNSET) -> np.ndarray:
         """The batch ``predict`` would feed the model for these images (the shared preprocessing)."""
         norm = self.normalize if normalize is _UNSET else normalization(normalize)
-        return images_to_batch(images, self.input_spec, norm, self.input_spec.dtype, self.image_size)
+        return self._prepare(images, norm, self.image_size)
+
+    def _prepare(self, images: list[Any], norm: Normalization | None, size: tuple[int, int] | None) -> np.ndarray:
+        return images_to_batch(images, self.input_spec, norm, self.input_spec.dtype, size)
+
+    def train(
+        self,
+        data: Any,
+        *,
+        epochs: int = 1,
+        batch_size: int = 32,
+        optimizer: Any = "adam",
+        lr: float = 1e-3,
+        loss: Any = "cross_entropy",
+        shuffle: bool = True,
+        seed: int | None = None,
+        save_to: str | os.PathLike[str] | None = None,
+        validation: Any = None,
+        on_step: Callable[[StepInfo], Any] | None = None,
+        on_epoch: Callable[[EpochResult], Any] | None = None,
+        **framework_options: Any,
+    ) -> TrainingResult:
+        """Train in place and return per-epoch loss and accuracy with the step and sample counts.
+
+        ``data`` and ``validation``: an image folder (one subfolder per class), one
+        ``(images, labels)`` pair of arrays (cut into batches of ``batch_size``), or an iterable of
+        such pairs (one batch each); see ``greenai_core.models.training``. ``optimizer``: "adam"
+        or "sgd" (or a framework callable); ``loss``: "cross_entropy" (or a framework callable);
+        ``shuffle`` reshuffles every epoch, reproducibly with ``seed``; ``save_to`` is checked
+        writable before the first step and written atomically at the end, in the model's
+        original kind. ``on_step(StepInfo)`` runs after every step, ``on_epoch(EpochResult)``
+        after every epoch; either may raise ``StopTraining`` to end training early (the result
+        keeps what was done). A NaN or infinite loss raises ``TrainingDivergedError`` carrying
+        the finished epochs. Other keywords are the format's ``train_options`` (e.g. torch's
+        ``momentum``, ``weight_decay``).
+        """
+        from greenai_core.models.train_loop import train_model
+
+        if self.closed:
+            raise UsageError(f"{self.path}: this model was closed")
+        return train_model(self, data, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, loss=loss,
+                           shuffle=shuffle, seed=seed, save_to=save_to, validation=validation, on_step=on_step,
+                           on_epoch=on_epoch, **framework_options)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save in the kind the model was loaded from, atomically, to a regular file; returns the file written."""
+        from greenai_core.io import atomic_path
+        from greenai_core.models.train_loop import check_save_to
+
+        check_save_to(self, path)
+        with atomic_path(os.fspath(path)) as tmp:
+            self._save(tmp)
+        return Path(path)
 
     def check_array(self, x: np.ndarray) -> None:
         """Raise a UsageError unless ``x`` fits the input spec (rank, fixed dimensions, dtype)."""
@@ -147,6 +270,8 @@ class Model(ABC):
             "output": self.output_spec.to_dict() if self.output_spec else None,
             "file_size_bytes": file_size(self.path),
             "image_size": list(self.image_size) if self.image_size else None,
+            "labels": len(self.labels) if self.labels is not None else None,
+            "labels_source": self.labels_source,
             **self.details,
         }
 

@@ -1,9 +1,15 @@
 """Framework-free training data and results, shared by every format that can train.
 
-``data`` is either an image folder (one subfolder per class, classes in sorted name
-order, images inside; preprocessing is exactly ``Model.prepare``, the one inference uses)
-or an iterable of ``(images, labels)`` array pairs already shaped for the model (a
-one-shot iterator is kept in memory so that every epoch sees the same data).
+``data`` (and ``validation``) is one of:
+
+- an image folder: one subfolder per class, classes in sorted name order, images inside;
+  preprocessing is exactly ``Model.prepare``, the one inference uses, one batch at a time;
+- one ``(images, labels)`` tuple, ``images`` a numpy array shaped for the model with the
+  batch first: the core cuts it into batches of ``batch_size``;
+- an iterable of ``(images, labels)`` pairs: each pair is one batch, taken as it is (a
+  one-shot iterator is kept in memory so that every epoch sees the same data).
+
+Labels are class indices: integers (whole-valued floats are accepted), not negative.
 """
 
 from __future__ import annotations
@@ -25,17 +31,40 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 
 class DatasetError(GreenAIError):
-    """Training data that cannot be used (empty folder, no classes, mismatched arrays)."""
+    """Training data that cannot be used (empty folder, no classes, mismatched arrays, bad labels)."""
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """What ``on_step`` receives after each optimisation step.
+
+    ``step`` counts from 1 within the epoch; ``samples``, ``loss`` and ``correct`` are this
+    step's batch size, mean loss and correctly ranked samples.
+    """
+
+    epoch: int
+    step: int
+    samples: int
+    loss: float
+    correct: int
 
 
 @dataclass(frozen=True)
 class EpochResult:
+    """One epoch: mean loss and accuracy over its samples; ``complete`` is False for an epoch stopped early.
+
+    ``val_accuracy``/``val_samples`` are set when ``validation`` data was given.
+    """
+
     epoch: int
     loss: float
     accuracy: float
     samples: int
     steps: int
     seconds: float
+    complete: bool = True
+    val_accuracy: float | None = None
+    val_samples: int | None = None
 
 
 @dataclass
@@ -45,6 +74,8 @@ class TrainingResult:
     epochs: list[EpochResult] = field(default_factory=list)
     classes: list[str] | None = None
     saved_to: str | None = None
+    #: True when a callback raised StopTraining.
+    stopped_early: bool = False
 
     @property
     def steps(self) -> int:
@@ -60,6 +91,22 @@ class TrainingResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "steps": self.steps, "samples": self.samples}
+
+
+class StopTraining(Exception):  # noqa: N818 - a signal, not an error
+    """Raise from ``on_step`` or ``on_epoch`` to end training after the current step or epoch.
+
+    ``train`` then returns normally: the result holds what was done (a partial epoch with
+    ``complete=False``), ``stopped_early`` is True, and ``save_to`` is still written.
+    """
+
+
+class TrainingDivergedError(GreenAIError):
+    """The loss became NaN or infinite; ``result`` holds the epochs finished before it (nothing is saved)."""
+
+    def __init__(self, message: str, result: TrainingResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass(frozen=True)
@@ -89,33 +136,93 @@ class ImageFolder:
         return cls(path, classes, samples)
 
 
+def integer_labels(labels: Any, where: str) -> np.ndarray:
+    """Labels as an int64 vector; non-integers, negatives and non-numbers are a DatasetError."""
+    import numpy as np
+
+    arr = np.asarray(labels)
+    if arr.ndim != 1:
+        raise DatasetError(f"{where}: labels must be a vector of class indices, not shape {list(arr.shape)}")
+    whole = arr.dtype.kind == "f" and bool(np.all(np.isfinite(arr))) and bool(np.all(arr == np.round(arr)))
+    if arr.dtype.kind not in "iu" and not whole:
+        raise DatasetError(f"{where}: labels must be integer class indices, not {arr.dtype} values")
+    out: np.ndarray = arr.astype(np.int64)
+    if out.size and int(out.min()) < 0:
+        raise DatasetError(f"{where}: labels must not be negative (found {int(out.min())})")
+    return out
+
+
 @dataclass
 class TrainingData:
-    """Batches for training, the same every epoch (shuffled per epoch if asked)."""
+    """Batches for training, the same every epoch (shuffled per epoch if asked).
+
+    Every array is checked when this is built, before any training step.
+    """
 
     model: Model
     batch_size: int
     folder: ImageFolder | None = None
-    pairs: list[tuple[Any, Any]] | None = None
+    pairs: list[tuple[np.ndarray, np.ndarray]] | None = None
+    #: One (images, labels) pair given whole: cut into batches here, shuffled per sample.
+    arrays: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
-    def of(cls, data: Any, model: Model, batch_size: int) -> TrainingData:
-        if batch_size < 1:
-            raise UsageError("batch_size must be at least 1")
+    def of(cls, data: Any, model: Model, batch_size: int, what: str = "training data") -> TrainingData:
+        import numpy as np
+
         if isinstance(data, (str, os.PathLike)):
             return cls(model, batch_size, folder=ImageFolder.scan(data))
         if isinstance(data, ImageFolder):
             return cls(model, batch_size, folder=data)
-        if not isinstance(data, Iterable):
-            raise UsageError(f"training data must be an image folder or (images, labels) pairs, not {type(data)!r}")
-        pairs = list(data)
+        if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray):  # one (images, labels)
+            return cls(model, batch_size, arrays=cls._checked(model, data, f"{what} arrays"))
+        if not isinstance(data, Iterable) or isinstance(data, (bytes, np.ndarray)):
+            raise UsageError(f"{what} must be an image folder or (images, labels) arrays, not {type(data).__name__}")
+        pairs = [cls._checked(model, pair, f"{what} item {i}") for i, pair in enumerate(data)]
         if not pairs:
-            raise DatasetError("training data is empty")
+            raise DatasetError(f"{what} is empty")
         return cls(model, batch_size, pairs=pairs)
+
+    @staticmethod
+    def _checked(model: Model, pair: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        try:
+            images, labels = pair
+        except (TypeError, ValueError):
+            raise DatasetError(f"{where} is not an (images, labels) pair") from None
+        images = np.asarray(images)
+        vector = integer_labels(labels, where)
+        if images.ndim < 1 or images.shape[0] != vector.shape[0]:
+            count = images.shape[0] if images.ndim else 0
+            raise DatasetError(f"{where}: {count} images but {vector.shape[0]} labels")
+        if not vector.size:
+            raise DatasetError(f"{where} holds no images")
+        model.check_array(images)
+        return images, vector
 
     @property
     def classes(self) -> list[str] | None:
         return self.folder.classes if self.folder else None
+
+    def max_label(self) -> int:
+        """The largest class index in the data."""
+        if self.folder is not None:
+            return len(self.folder.classes) - 1
+        if self.arrays is not None:
+            return int(self.arrays[1].max())
+        assert self.pairs is not None
+        return max(int(labels.max()) for _, labels in self.pairs)
+
+    def first_images(self, count: int) -> np.ndarray:
+        """Up to ``count`` images of the first batch (decoded), e.g. to learn the output size with one forward."""
+        count = min(count, self.batch_size)
+        if self.folder is not None:
+            return self.model.prepare([p for p, _ in self.folder.samples[:count]])
+        if self.arrays is not None:
+            return self.arrays[0][:count]
+        assert self.pairs is not None
+        return self.pairs[0][0][:count]
 
     def batches(self, rng: np.random.Generator | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         import numpy as np
@@ -129,14 +236,19 @@ class TrainingData:
                 images = self.model.prepare([p for p, _ in chunk])
                 yield images, np.asarray([label for _, label in chunk], dtype=np.int64)
             return
+        if self.arrays is not None:  # one dataset cut into batches: shuffle the samples
+            images, labels = self.arrays
+            shuffled = rng.permutation(len(labels)) if rng is not None else None
+            for start in range(0, len(labels), self.batch_size):
+                if shuffled is None:
+                    yield images[start:start + self.batch_size], labels[start:start + self.batch_size]
+                else:
+                    take = shuffled[start:start + self.batch_size]
+                    yield images[take], labels[take]
+            return
         assert self.pairs is not None
-        for i, pair in enumerate(self.pairs):
-            try:
-                images, labels = pair
-            except (TypeError, ValueError):
-                raise DatasetError(f"training item {i} is not an (images, labels) pair") from None
-            images, labels = np.asarray(images), np.asarray(labels).astype(np.int64)
-            if images.shape[0] != labels.shape[0]:
-                raise DatasetError(f"training item {i}: {images.shape[0]} images but {labels.shape[0]} labels")
-            self.model.check_array(images)
-            yield images, labels
+        order = np.arange(len(self.pairs))
+        if rng is not None:  # the caller's batches: shuffle their order
+            rng.shuffle(order)
+        for i in order:
+            yield self.pairs[i]

@@ -1,4 +1,4 @@
-"""Training: an image folder or arrays, loss goes down, counts for energy per step, save in the original kind."""
+"""Training through the core's loop with torch's primitives: loss, counts, callbacks, saving in the original kind."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PIL import Image
 from tiny_nets import TinyNet
 from torch_models import Saved, image_folder
 
-from greenai_core import load_model
+from greenai_core import StepInfo, load_model
 from greenai_core.errors import GreenAIError, UsageError
 from greenai_core.models.preprocess import ImageError
 from greenai_core.models.training import DatasetError, ImageFolder, TrainingData
@@ -24,7 +24,10 @@ def test_two_epochs_lower_the_loss_and_the_model_saves_in_its_kind(saved: Saved,
     folder = image_folder(tmp_path / "data")
     model = load_model(saved.paths[kind], image_size=(16, 16), **OPTIONS[kind])  # type: ignore[arg-type]
     out = tmp_path / f"trained{saved.paths[kind].suffix}"
-    result = model.train(folder, epochs=2, batch_size=8, lr=0.05, seed=0, save_to=str(out))
+    steps: list[StepInfo] = []
+    result = model.train(folder, epochs=2, batch_size=8, optimizer="sgd", lr=0.05, seed=0, save_to=str(out),
+                         on_step=steps.append)
+    assert [(s.epoch, s.step, s.samples) for s in steps] == [(e, i, 8) for e in (1, 2) for i in (1, 2, 3)]
     assert result.classes == ["bright", "dark"]
     assert [e.samples for e in result.epochs] == [24, 24] and [e.steps for e in result.epochs] == [3, 3]
     assert (result.samples, result.steps) == (48, 6)
@@ -77,7 +80,7 @@ def test_bad_training_input_gives_clear_errors(saved: Saved, tmp_path: Path) -> 
     (folder / "dark" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     with pytest.raises(ImageError, match=r"broken.png: (unreadable image|not an image file)"):
         model.train(folder, shuffle=False)
-    with pytest.raises(UsageError, match="optimizer must be one of sgd, adam"):
+    with pytest.raises(UsageError, match="optimizer must be one of adam, sgd or a callable"):
         model.train([(np.zeros((1, 3, 16, 16), np.float32), np.zeros(1))], optimizer="lbfgs-ish")
     with pytest.raises(DatasetError, match="2 images but 3 labels"):
         model.train([(np.zeros((2, 3, 16, 16), np.float32), np.zeros(3))])
@@ -92,3 +95,40 @@ def test_grey_image_folder_trains_a_three_channel_model(saved: Saved, tmp_path: 
             Image.new("L", (10, 20), value + i).save(tmp_path / name / f"{i}.png")
     model = load_model(saved.paths["torchscript"], image_size=(16, 16))
     assert model.train(tmp_path, epochs=1, batch_size=4).samples == 6
+
+
+def test_labels_beyond_the_outputs_fail_before_any_step(saved: Saved) -> None:
+    """torch does not say how many outputs a module has: the core finds out with one forward pass."""
+    model = load_model(saved.paths["torchscript"])
+    before = [p.detach().clone() for p in model.module.parameters()]  # type: ignore[attr-defined]
+    images = np.zeros((4, 3, 16, 16), np.float32)
+    with pytest.raises(DatasetError, match=r"label 2 is outside the model's 2 outputs \(0 to 1\)"):
+        model.train((images, np.array([0, 1, 2, 1])))
+    with pytest.raises(UsageError, match="unknown training option 'momentun' for torch models .*momentum"):
+        model.train((images, np.array([0, 1, 0, 1])), momentun=0.5)
+    after = list(model.module.parameters())  # type: ignore[attr-defined]
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def test_one_array_pair_is_cut_into_batches_with_momentum_and_weight_decay(saved: Saved) -> None:
+    rng = np.random.default_rng(1)
+    labels = np.arange(20) % 2
+    images = (rng.normal(size=(20, 3, 16, 16)) + labels[:, None, None, None] * 2).astype(np.float32)
+    model = load_model(saved.paths["export"])
+    result = model.train((images, labels), epochs=3, batch_size=8, optimizer="sgd", lr=0.05, momentum=0.5,
+                         weight_decay=1e-4, seed=0)
+    assert [e.steps for e in result.epochs] == [3, 3, 3] and result.samples == 60
+    assert result.losses[-1] < result.losses[0]
+    with pytest.raises(UsageError, match="momentum must be a non-negative number, not -1"):
+        model.train((images, labels), optimizer="sgd", momentum=-1)
+
+
+def test_layout_override_moves_a_guessed_channel_axis(saved: Saved) -> None:
+    """The core applies ``layout``; a shape torch guessed from the first Conv2d follows the channel axis."""
+    with load_model(saved.paths["torchscript"], layout="NHWC") as model:
+        assert model.input_spec.layout == "NHWC" and model.input_spec.shape == (None, None, None, 3)
+        assert model.input_spec.channels == 3
+    with load_model(saved.paths["state_dict"], model_class=TinyNet, input_shape=(16, 16, 3)) as model:
+        assert model.input_spec.layout == "NHWC" and model.input_spec.shape == (None, 16, 16, 3)
+    with load_model(saved.paths["export"], layout="NHWC") as model:  # the file's own shape is kept, relabelled
+        assert model.input_spec.shape == (None, 3, 16, 16) and model.input_spec.layout == "NHWC"

@@ -1,3 +1,3 @@
 """greenai-onnx: ONNX image classifiers through onnxruntime."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from greenai_core.models import Model, ModelFormat
-from greenai_core.models.sniff import read_head
+from greenai_core.sdk import Device, Model, ModelFormat, read_head
 
 #: Tags (field number << 3 | wire type) of ModelProto's fields.
 _MODEL_TAGS = {0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72, 0x7A, 0x8A}
@@ -26,6 +25,11 @@ class OnnxFormat(ModelFormat):
     name = "onnx"
     suffixes = (".onnx",)
     description = "ONNX model (onnxruntime)"
+    options = {
+        "input_name": "the image input's name, when the graph has several inputs",
+        "intra_op_num_threads": "onnxruntime's thread count within an operator (default: onnxruntime's)",
+    }
+    device_kinds = ("cpu", "cuda")
 
     def sniff(self, path: Path) -> bool:
         return path.is_file() and _looks_like_onnx(read_head(path, 3))
@@ -40,7 +44,7 @@ class OnnxFormat(ModelFormat):
             return "it is a zip archive, not an ONNX protobuf"
         return "it does not start like a serialised ONNX ModelProto"
 
-    def load(self, path: Path, *, device: str = "cpu", trust: bool = False, **options: Any) -> Model:
+    def load(self, path: Path, *, device: Device, trust: bool, **options: Any) -> Model:
         from greenai_onnx.model import load_onnx
 
         return load_onnx(path, device=device, **options)

@@ -1,21 +1,29 @@
 """Loading ONNX models: one InferenceSession per Model, kept for its lifetime.
 
-Parameters are the elements of the graph's floating-point initializers (float, float16,
-bfloat16, double): the learned weights. Integer initializers (shapes, indices, quantised
-weights) and Constant nodes are not counted. ONNX has no notion of trainable parameters.
+Parameters are the elements of every constant floating-point tensor of the graph
+(initializers, Constant and ConstantOfShape outputs, subgraphs included: graph_facts.py).
+ONNX has no notion of trainable parameters. External data must stay inside the model's
+folder, and onnxruntime's own warnings stay quiet unless GREENAI_DEBUG asks for them.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from greenai_core.errors import DeviceError, ModelFormatError, UnsupportedOperationError, one_line
-from greenai_core.models import InputSpec, Model, TensorSpec
-from greenai_core.models.devices import parse_device
-from greenai_core.models.preprocess import IMAGENET
-from greenai_core.models.spec import format_shape, guess_layout
+from greenai_core.sdk import (
+    Device,
+    DeviceError,
+    InputSpec,
+    Model,
+    ModelFormatError,
+    TensorSpec,
+    UnsupportedOperationError,
+    format_shape,
+    guess_layout,
+    one_line,
+)
+from greenai_onnx.graph_facts import check_external_data, count_parameters, log_severity, quiet_default_logger
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,47 +43,24 @@ def _dtype(value_info: onnx.ValueInfoProto) -> str:
     return str(tensor_dtype_to_np_dtype(value_info.type.tensor_type.elem_type))
 
 
-def count_parameters(graph: onnx.GraphProto) -> int:
-    from onnx import TensorProto
-
-    floats = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE}
-    return sum(math.prod(t.dims) for t in graph.initializer if t.data_type in floats)
-
-
-def _check_external_data(path: Path, graph: onnx.GraphProto) -> None:
-    from onnx import TensorProto
-
-    for t in graph.initializer:
-        if t.data_location == TensorProto.EXTERNAL:
-            location = next((e.value for e in t.external_data if e.key == "location"), None)
-            if location is None or not (path.parent / location).is_file():
-                raise ModelFormatError(
-                    f"{path}: external data file {location!r} (for initializer {t.name!r}) not found next to the model"
-                )
-
-
-def _providers(device: str, ort: Any) -> list[Any]:
-    kind, index = parse_device(device)
-    if kind == "cpu":
+def _providers(device: Device, ort: Any) -> list[Any]:
+    if device.is_cpu:
         return ["CPUExecutionProvider"]
     available = ort.get_available_providers()
     if "CUDAExecutionProvider" not in available:
         raise DeviceError(
-            f"device {device!r} needs onnxruntime's CUDAExecutionProvider, which this onnxruntime lacks "
+            f"device {str(device)!r} needs onnxruntime's CUDAExecutionProvider, which this onnxruntime lacks "
             f"(available: {', '.join(available)}); install onnxruntime-gpu"
         )
-    return [("CUDAExecutionProvider", {"device_id": index})]
+    return [("CUDAExecutionProvider", {"device_id": device.index})]
 
 
 def load_onnx(
     path: Path,
     *,
-    device: str = "cpu",
-    layout: str | None = None,
+    device: Device,
     input_name: str | None = None,
-    normalize: Any = IMAGENET,
     intra_op_num_threads: int | None = None,
-    image_size: tuple[int, int] | None = None,
 ) -> OnnxModel:
     import onnx
     import onnxruntime as ort
@@ -99,29 +84,58 @@ def load_onnx(
         raise ModelFormatError(f"{path}: the model takes {len(inputs)} inputs ({described}); greenai feeds one image")
     image = images[0]
     shape = _shape(image)
-    spec = InputSpec(image.name, shape, _dtype(image), guess_layout(shape, layout))
+    spec = InputSpec(image.name, shape, _dtype(image), guess_layout(shape))  # a layout option: applied by the core
     out = graph.output[0]
     output_spec = TensorSpec(out.name, _shape(out), _dtype(out))
-    _check_external_data(path, graph)
+    check_external_data(path, graph)  # before onnxruntime opens any file the model names
     providers = _providers(device, ort)
     options = ort.SessionOptions()
-    options.log_severity_level = 3  # errors only: onnxruntime's warnings would drown ours
+    quiet_default_logger(ort)
+    options.log_severity_level = log_severity()  # errors only unless GREENAI_DEBUG: its warnings would drown ours
     if intra_op_num_threads is not None:
         options.intra_op_num_threads = intra_op_num_threads
     try:
         session = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:
         raise ModelFormatError(f"{path}: onnxruntime cannot load it ({one_line(exc)})") from exc
-    if device != "cpu" and session.get_providers()[0] != "CUDAExecutionProvider":
+    if not device.is_cpu and session.get_providers()[0] != "CUDAExecutionProvider":
         raise DeviceError(f"{path}: onnxruntime did not place the model on {device} (providers: "
                           f"{', '.join(session.get_providers())}); refusing to fall back to the CPU silently")
     return OnnxModel(
         session, path=path, format="onnx", device=device, input_spec=spec, output_spec=output_spec,
-        num_parameters=count_parameters(graph), trainable_parameters=None, normalize=normalize,
-        image_size=tuple(image_size) if image_size else None,  # type: ignore[arg-type]
+        num_parameters=count_parameters(graph), trainable_parameters=None, labels=metadata_labels(proto),
         details={"opset": max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=None),
                  "producer": proto.producer_name or None},
     )
+
+
+#: metadata_props keys that may hold class names, as a JSON list or one name per line.
+LABEL_KEYS = ("labels", "classes", "class_names")
+
+
+def metadata_labels(proto: onnx.ModelProto) -> list[str] | None:
+    """Class names the file carries in its metadata (the first of LABEL_KEYS present), else None."""
+    import json
+
+    props = {p.key: p.value for p in proto.metadata_props}
+    for key in LABEL_KEYS:
+        text = props.get(key)
+        if not text or not text.strip():
+            continue
+        try:
+            names = json.loads(text)
+        except ValueError:
+            names = None
+        if isinstance(names, list) and names and all(isinstance(n, (str, int)) for n in names):
+            return [str(n) for n in names]
+        if isinstance(names, dict) and names and all(str(k).isdigit() for k in names):  # {"0": "cat", ...}
+            ordered = sorted(names.items(), key=lambda kv: int(kv[0]))
+            if [int(k) for k, _ in ordered] == list(range(len(ordered))):
+                return [str(v) for _, v in ordered]
+        lines = [line.strip() for line in text.strip().splitlines()]
+        if len(lines) > 1 or names is None:
+            return lines
+    return None
 
 
 class OnnxModel(Model):

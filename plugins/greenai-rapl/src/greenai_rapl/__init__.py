@@ -1,3 +1,3 @@
 """greenai-rapl: RAPL energy counters read from the Linux powercap tree."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,8 +1,10 @@
 """The "rapl" energy backend: reads powercap ``energy_uj`` counters at the window edges.
 
 The core's counter tracker does the rest: microjoules to joules, wrap-around at
-``max_energy_range_uj`` (the shared poller reads often enough), vanished zones and
-counters that go backwards become warnings on a partial figure, never a wrong number.
+``max_energy_range_uj`` (the shared poller reads often enough), plausibility (resets,
+jumps, values out of range), vanished zones and failed reads: each becomes a warning on a
+partial figure, never a wrong number. Every domain covers the whole machine (scope
+"machine"); its plausible maximum power is the zone's highest power limit, else 500 W.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from greenai_core.energy import CounterSpec, EnergyBackend, ProbeResult
+from greenai_core.sdk import SCOPE_MACHINE, CounterSpec, EnergyBackend, ProbeResult
 from greenai_rapl import __version__
 from greenai_rapl.powercap import COMPONENT, TOTAL_RULE, Zone, counted, discover, read_int
 
@@ -39,6 +41,7 @@ class RaplBackend(EnergyBackend):
         self._max_power_option = max_power_w
         self._zones: list[Zone] | None = None
         self._skipped: list[str] = []
+        self._specs: list[CounterSpec] | None = None
 
     @property
     def version(self) -> str:
@@ -69,14 +72,22 @@ class RaplBackend(EnergyBackend):
         return ProbeResult.ok(", ".join(z.domain for z in zones) + f" under {self.root}")
 
     def counters(self) -> Sequence[CounterSpec]:
-        zones = self._discover()
-        return [
-            CounterSpec(
-                domain=z.domain, joules_per_unit=UNIT_J, wrap_range=z.max_range_uj, resolution_j=UNIT_J,
-                update_period_s=UPDATE_PERIOD_S, counted=counted(z, zones), component=COMPONENT.get(z.kind, "cpu"),
-            )
-            for z in zones
-        ]
+        if self._specs is None:  # the same specs every window: the core keeps one accounting
+            zones = self._discover()
+            self._specs = [
+                CounterSpec(
+                    domain=z.domain, joules_per_unit=UNIT_J, wrap_range=z.max_range_uj, resolution_j=UNIT_J,
+                    update_period_s=UPDATE_PERIOD_S, counted=counted(z, zones),
+                    component=COMPONENT.get(z.kind, "cpu"), scope=SCOPE_MACHINE, max_power_w=self._zone_power(z),
+                )
+                for z in zones
+            ]
+        return self._specs
+
+    def _zone_power(self, zone: Zone) -> float:
+        if self._max_power_option is not None:
+            return self._max_power_option
+        return zone.max_power_w or DEFAULT_MAX_POWER_W
 
     def read(self) -> Mapping[str, int]:
         values: dict[str, int] = {}
@@ -96,6 +107,11 @@ class RaplBackend(EnergyBackend):
             return self._max_power_option
         limits = [z.max_power_w for z in self._discover() if z.max_power_w]
         return max(limits) if limits else DEFAULT_MAX_POWER_W
+
+    def summary(self) -> str:
+        zones = self._discover()
+        return (f"rapl: {', '.join(z.domain for z in zones) or 'no zones'} from {self.root} (RAPL via powercap, "
+                f"whole machine); {TOTAL_RULE.split(';')[0]}")
 
     def assumptions(self) -> dict[str, Any]:
         return {

@@ -122,11 +122,13 @@ def discover(root: Path) -> tuple[list[Zone], list[str]]:
             socket = _socket_of(parts, names.get(parent_id) if parent_id else None)
             domain = f"{kind}-{socket}"
         max_power = None
-        try:
-            uw = read_int(path / "constraint_0_max_power_uw")
-            max_power = uw / 1e6 if uw > 0 else None
-        except (OSError, ValueError):
-            pass
+        for constraint in (0, 1):  # long-term (PL1) and short-term (PL2) limits: the higher one
+            try:
+                uw = read_int(path / f"constraint_{constraint}_max_power_uw")
+            except (OSError, ValueError):
+                continue
+            if uw > 0:
+                max_power = max(max_power or 0.0, uw / 1e6)
         zones.append(Zone(path.name, path, kind, domain, max_range, max_power, m.group(1) == "intel-rapl-mmio"))
     if sum(z.kind == PSYS for z in zones) == 1:
         zones = [replace(z, domain=PSYS) if z.kind == PSYS else z for z in zones]

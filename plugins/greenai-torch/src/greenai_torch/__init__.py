@@ -1,3 +1,3 @@
 """greenai-torch: PyTorch models in four file kinds, inference and training."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

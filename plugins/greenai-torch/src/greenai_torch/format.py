@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from greenai_core.models import Model, ModelFormat
+from greenai_core.sdk import Device, Model, ModelFormat
 from greenai_torch.kinds import detect_kind, explain
 
 
@@ -13,6 +13,12 @@ class TorchFormat(ModelFormat):
     name = "torch"
     suffixes = (".pt", ".pth", ".pt2")
     description = "PyTorch: full pickle (trust), state_dict (model_class), TorchScript, torch.export"
+    options = {
+        "model_class": "the nn.Module class for a state_dict: a class or 'package.module:Class'",
+        "model_kwargs": "keyword arguments for model_class(...)",
+        "input_shape": "(C, H, W) or (N, C, H, W) when the file does not tell the input (-1/None: dynamic)",
+    }
+    device_kinds = ("cpu", "cuda")
 
     def sniff(self, path: Path) -> bool:
         return path.is_file() and detect_kind(path) is not None
@@ -20,7 +26,7 @@ class TorchFormat(ModelFormat):
     def explain(self, path: Path) -> str:
         return explain(path)
 
-    def load(self, path: Path, *, device: str = "cpu", trust: bool = False, **options: Any) -> Model:
+    def load(self, path: Path, *, device: Device, trust: bool, **options: Any) -> Model:
         from greenai_torch.loading import load_torch
 
         return load_torch(path, device=device, trust=trust, **options)

@@ -1,95 +1,128 @@
 """Telling PyTorch's file kinds apart by content, without importing torch or unpickling.
 
-All four are zip archives:
-- TorchScript (``torch.jit.save``): ``code/`` members and ``constants.pkl``;
-- torch.export (``torch.export.save``): ``archive_format`` holding ``pt2``, ``models/*.json``;
+All four are zip archives whose members sit in one top folder; torch's reader
+(``PyTorchFileReader``) sees them as records relative to the first member's folder, looked
+up case-insensitively, and so do we (an archive with members outside that folder, or two
+names differing only in case, is not one torch wrote, and is refused: what we check must be
+what torch reads).
+- torch.export (``torch.export.save``): an ``archive_format`` record (``pt2``);
+- TorchScript (``torch.jit.save``): ``constants.pkl`` and ``code/`` records;
 - ``torch.save``: ``data.pkl``. Its pickle's global references are read with
-  ``pickletools`` (which executes nothing): a state_dict references only containers and
-  torch's tensor rebuilders; anything else (a module class, ``os.system``...) means a full
-  pickle, which runs code when loaded and so needs ``trust=True``.
+  ``pickletools`` (which executes nothing, see pickles.py): a state_dict references only what
+  torch's weights-only unpickler allows; anything else (a module class, ``os.system``...)
+  means a full pickle, which runs code when loaded and so needs ``trust=True``.
+Only the zip's end record, its central directory and ``data.pkl`` (at most
+:data:`PICKLE_LIMIT` bytes, read with a limit) are read: sniffing any file is bounded.
 """
 
 from __future__ import annotations
 
-import pickletools
-import zipfile
+import functools
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from greenai_core.models.sniff import is_zip, zip_names
+from greenai_core.sdk import ModelFormatError, is_zip, open_zip, read_member, zip_problem
+from greenai_torch.pickles import UnverifiablePickle, unsafe_globals, weights_only_allows
 
 PICKLE, STATE_DICT, TORCHSCRIPT, EXPORT = "pickle", "state_dict", "torchscript", "export"
-#: Globals a plain dict of tensors may reference (what torch's weights_only loader allows for it).
-_SAFE_MODULES = {"collections", "torch._utils", "torch._tensor"}
-_SAFE_TORCH_NAMES = {"device", "Size", "dtype"}
+#: Largest ``data.pkl`` read to tell a state_dict from a full pickle (~100 bytes per tensor in practice).
+PICKLE_LIMIT = 32 * 1024 * 1024
+_NOT_TORCH = "a zip archive without data.pkl, TorchScript code or an exported program"
 
 
-def _member(names: list[str], suffix: str) -> str | None:
-    return next((n for n in names if n.endswith(suffix) and n.count("/") == 1), None)
+@dataclass(frozen=True)
+class Records:
+    """A torch archive as torch's reader sees it: lower-cased record name -> zip member name."""
+
+    prefix: str
+    members: dict[str, str]
+
+    def get(self, record: str) -> str | None:
+        return self.members.get(record.lower())
+
+    def under(self, folder: str) -> list[str]:
+        """Record names (lower case) inside ``folder`` ("data/weights/")."""
+        folder = folder.lower()
+        return sorted(r for r in self.members if r.startswith(folder))
 
 
-def pickle_globals(data: bytes) -> list[str]:
-    """The ``module name`` globals a pickle references, read without executing it."""
-    found: list[str] = []
-    strings: list[str] = []
-    for opcode, arg, _ in pickletools.genops(data):
-        if opcode.name == "GLOBAL":
-            found.append(str(arg))
-        elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-            found.append(f"{strings[-2]} {strings[-1]}")
-        elif opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
-            strings.append(str(arg))
-    return found
+def torch_records(names: list[str]) -> Records | None:
+    """The records of an archive laid out as torch writes it; None for any other layout."""
+    if not names or "/" not in names[0]:
+        return None
+    prefix = names[0].split("/", 1)[0] + "/"
+    members: dict[str, str] = {}
+    for name in names:
+        if not name.startswith(prefix):
+            return None
+        record = name[len(prefix):].lower()
+        if record in members:  # torch's lookup is case-insensitive: which one it reads is unclear
+            return None
+        members[record] = name
+    return Records(prefix, members)
 
 
-def _is_safe(ref: str) -> bool:
-    module, _, name = ref.partition(" ")
-    if module in _SAFE_MODULES:
-        return True
-    if module == "torch":
-        return name.endswith("Storage") or name in _SAFE_TORCH_NAMES or name in _DTYPES
-    return module == "__builtin__" and name == "set" or module == "builtins" and name == "set"
-
-
-_DTYPES = {"float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool",
-           "complex64", "complex128", "float", "half", "double", "long", "int"}
+@dataclass(frozen=True)
+class Detected:
+    kind: str | None
+    why: str = ""  # why kind is None, for explain()
+    records: Records | None = None
 
 
 def detect_kind(path: Path) -> str | None:
-    """One of the four kinds, or None when this is no PyTorch archive."""
-    names = zip_names(path)
-    if not names:
-        return None
-    fmt = _member(names, "archive_format")
-    if fmt is not None or any(n.endswith("serialized_exported_program.json") for n in names):
-        return EXPORT
-    if _member(names, "constants.pkl") and any("/code/" in n for n in names):
-        return TORCHSCRIPT
-    data = _member(names, "data.pkl")
-    if data is None:
-        return None
-    refs = _data_pickle_globals(path, data)
-    if refs is None:  # not a readable pickle: no PyTorch file we can load (explain() says why)
-        return None
-    return STATE_DICT if all(_is_safe(r) for r in refs) else PICKLE
+    """One of the four kinds, or None when this is no PyTorch archive we can load."""
+    return detect(path).kind
 
 
-def _data_pickle_globals(path: Path, member: str) -> list[str] | None:
+def detect(path: Path) -> Detected:
     try:
-        with zipfile.ZipFile(path) as zf:
-            return pickle_globals(zf.read(member))
-    except Exception:
-        return None
+        st = os.stat(path)
+    except OSError:
+        return Detected(None, "it cannot be read")
+    return _detect(str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@functools.lru_cache(maxsize=16)  # sniff, explain and load ask about the same file in a row
+def _detect(path_str: str, size: int, mtime_ns: int, inode: int) -> Detected:
+    path = Path(path_str)
+    if path.is_dir():
+        return Detected(None, "it is a folder")
+    if not is_zip(path):
+        return Detected(None, "PyTorch files are zip archives and this is not one")
+    try:
+        with open_zip(path) as zf:
+            names = zf.namelist()
+            records = torch_records(names)
+            if records is None:
+                if any(n.endswith("serialized_exported_program.json") for n in names):
+                    return Detected(EXPORT)  # torch.export's pre-2.7 layout (members at the root)
+                if not any("/" in n for n in names):
+                    return Detected(None, _NOT_TORCH)
+                return Detected(None, "a zip archive not laid out as PyTorch writes one (members outside "
+                                      "one top folder, or names differing only in case)")
+            if records.get("archive_format") is not None:
+                return Detected(EXPORT, records=records)
+            if records.get("constants.pkl") is not None and records.under("code/"):
+                return Detected(TORCHSCRIPT, records=records)
+            data = records.get("data.pkl")
+            if data is None:
+                return Detected(None, _NOT_TORCH)
+            try:
+                refused = unsafe_globals(read_member(zf, data, PICKLE_LIMIT), weights_only_allows)
+            except UnverifiablePickle as exc:
+                return Detected(None, f"its {data} is not a readable pickle (corrupt file: {exc})")
+    except ModelFormatError as exc:
+        problem = str(exc).removeprefix(f"{path}: ")
+        return Detected(None, f"the zip archive is refused or unreadable: {problem}")
+    return Detected(PICKLE if refused else STATE_DICT, records=records)
 
 
 def explain(path: Path) -> str:
-    if path.is_dir():
-        return "it is a folder"
-    if not is_zip(path):
-        return "PyTorch files are zip archives and this is not one"
-    names = zip_names(path)
-    if not names:
-        return "the zip archive is corrupt or truncated"
-    data = _member(names, "data.pkl")
-    if data is not None and _data_pickle_globals(path, data) is None:
-        return f"its {data} is not a readable pickle (corrupt file)"
-    return "a zip archive without data.pkl, TorchScript code or an exported program"
+    detected = detect(path)
+    if detected.kind is not None:
+        return ""
+    problem = zip_problem(path)
+    if problem is not None and "limit" not in problem:
+        return f"the zip archive is corrupt or truncated ({problem})"
+    return detected.why

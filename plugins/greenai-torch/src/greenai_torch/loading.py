@@ -1,8 +1,10 @@
 """Loading each PyTorch file kind onto a device, counting parameters, finding the input.
 
 Security: a full pickle runs code from the file when loaded, so it is refused unless
-``trust=True``; state_dicts load with ``weights_only=True``; TorchScript and exported
-programs are loaded by torch's own restricted readers.
+``trust=True``; state_dicts load with ``weights_only=True``; TorchScript archives and
+exported programs are first checked member by member (audit.py: every pickle torch would
+load, the program JSON torch would partly evaluate) and refused without trust unless all
+of it passes. No path falls back to an unsafe load.
 """
 
 from __future__ import annotations
@@ -14,11 +16,19 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from greenai_core.errors import DeviceError, ModelFormatError, UnsafeModelError, UsageError, one_line
-from greenai_core.models import InputSpec, TensorSpec
-from greenai_core.models.devices import parse_device
-from greenai_core.models.preprocess import IMAGENET
-from greenai_core.models.spec import NCHW, guess_layout
+from greenai_core.sdk import (
+    NCHW,
+    Device,
+    DeviceError,
+    InputSpec,
+    ModelFormatError,
+    TensorSpec,
+    UnsafeModelError,
+    UsageError,
+    guess_layout,
+    one_line,
+)
+from greenai_torch.audit import audit_archive
 from greenai_torch.kinds import EXPORT, PICKLE, STATE_DICT, TORCHSCRIPT, detect_kind
 from greenai_torch.model import TorchModel
 
@@ -31,17 +41,16 @@ _CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model")
 
 
 
-def torch_device(device: str) -> torch.device:
+def torch_device(device: Device) -> torch.device:
     import torch
 
-    kind, index = parse_device(device)
-    if kind == "cpu":
+    if device.is_cpu:
         return torch.device("cpu")
     if not torch.cuda.is_available():
-        raise DeviceError(f"device {device!r}: CUDA is not available to torch {torch.__version__}")
-    if index >= torch.cuda.device_count():
-        raise DeviceError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s) here")
-    return torch.device("cuda", index)
+        raise DeviceError(f"device {str(device)!r}: CUDA is not available to torch {torch.__version__}")
+    if device.index >= torch.cuda.device_count():
+        raise DeviceError(f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA device(s) here")
+    return torch.device("cuda", device.index)
 
 
 def resolve_class(spec: Any) -> type:
@@ -134,7 +143,9 @@ def _first_conv_channels(module: Any) -> int | None:
     return None
 
 
-def _input_spec(module: Any, program: Any, input_shape: Any, layout: str | None, path: Path) -> tuple[InputSpec, str]:
+def _input_spec(module: Any, program: Any, input_shape: Any, path: Path) -> tuple[InputSpec, str]:
+    """The input spec and where it came from. The layout is guessed from the shape (NCHW where it cannot
+    tell); a ``layout`` option is applied by the core afterwards (``TorchModel._with_layout``)."""
     params = list(module.parameters())
     dtype = str(params[0].dtype).removeprefix("torch.") if params else "float32"
     if input_shape is not None:
@@ -143,7 +154,7 @@ def _input_spec(module: Any, program: Any, input_shape: Any, layout: str | None,
             dims = (None, *dims)
         if len(dims) != 4:
             raise UsageError(f"input_shape must be (C, H, W) or (N, C, H, W), not {input_shape!r}")
-        return InputSpec("input", dims, dtype, guess_layout(dims, layout or NCHW)), "option input_shape"
+        return InputSpec("input", dims, dtype, guess_layout(dims)), "option input_shape"
     if program is not None:
         name = program.graph_signature.user_inputs[0]
         node = next(n for n in program.graph.nodes if n.op == "placeholder" and n.name == name)
@@ -153,31 +164,29 @@ def _input_spec(module: Any, program: Any, input_shape: Any, layout: str | None,
             raise ModelFormatError(
                 f"{path}: the exported program's input {name} has shape {list(val.shape)}, not an image"
             )
-        return (InputSpec(name, dims, str(val.dtype).removeprefix("torch."), guess_layout(dims, layout)),
+        return (InputSpec(name, dims, str(val.dtype).removeprefix("torch."), guess_layout(dims)),
                 "the exported program")
     channels = _first_conv_channels(module)
     if channels is None:
         raise ModelFormatError(f"{path}: cannot tell the model's input (no Conv2d layer); pass input_shape=(C, H, W)")
-    dims = (None, channels, None, None) if (layout or NCHW) == NCHW else (None, None, None, channels)
-    return (InputSpec("input", dims, dtype, layout or NCHW),
+    return (InputSpec("input", (None, channels, None, None), dtype, NCHW),
             f"first Conv2d (in_channels={channels}); height and width unknown, images resized to image_size")
 
 
 def load_torch(
     path: Path,
     *,
-    device: str = "cpu",
+    device: Device,
     trust: bool = False,
     model_class: Any = None,
     model_kwargs: dict[str, Any] | None = None,
     input_shape: Any = None,
-    layout: str | None = None,
-    normalize: Any = IMAGENET,
-    image_size: tuple[int, int] | None = None,
 ) -> TorchModel:
     import torch
 
     kind = detect_kind(path)
+    if not trust and kind is not None:
+        audit_archive(path, kind)  # before torch opens the file: refuses what would run code
     dev = torch_device(device)
     program = None
     try:
@@ -207,13 +216,13 @@ def load_torch(
     if program is None:
         module.eval()
     params = list(module.parameters())
-    spec, source = _input_spec(module, program, input_shape, layout, path)
+    spec, source = _input_spec(module, program, input_shape, path)
     return TorchModel(
         module, kind=kind, program=program, torch_device=dev, path=path, format="torch", device=device,
         input_spec=spec, output_spec=TensorSpec("output", (spec.batch, None), spec.dtype),
         num_parameters=sum(p.numel() for p in params),
         trainable_parameters=sum(p.numel() for p in params if p.requires_grad),
-        normalize=normalize, details={"kind": kind, "input_source": source,
-                                      "parameters_counted": "parameters() (buffers excluded)"},
-        image_size=tuple(image_size) if image_size else DEFAULT_IMAGE_SIZE,  # type: ignore[arg-type]
+        details={"kind": kind, "input_source": source, "parameters_counted": "parameters() (buffers excluded)"},
+        image_size=DEFAULT_IMAGE_SIZE,  # the core replaces it when the user gives image_size
+        channels_only=spec.channels if source.startswith("first Conv2d") else None,
     )

@@ -1,32 +1,34 @@
-"""``TorchModel``: inference in ``torch.inference_mode()``, training, and saving in the original kind."""
+"""``TorchModel``: inference in ``torch.inference_mode()``, training primitives, saving in the original kind."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from greenai_core.errors import UnsupportedOperationError
-from greenai_core.models import Model
+from greenai_core.sdk import NCHW, Model, UnsupportedOperationError
 from greenai_torch.kinds import EXPORT, PICKLE, STATE_DICT, TORCHSCRIPT
+from greenai_torch.training import TRAIN_OPTIONS
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
-    from greenai_core.models.training import TrainingResult
+    from greenai_core.sdk import InputSpec, Trainer
 
 
 class TorchModel(Model):
+    train_options = TRAIN_OPTIONS
+
     def __init__(self, module: torch.nn.Module, *, kind: str, program: Any, torch_device: torch.device,
-                 **kwargs: Any) -> None:
+                 channels_only: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.module = module
         self.kind = kind
         self.program = program  # the ExportedProgram for kind "export"
         self.torch_device = torch_device
+        #: The channel count, when the input shape was guessed from the first Conv2d (H, W unknown).
+        self._channels_only = channels_only
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         import torch
@@ -39,37 +41,43 @@ class TorchModel(Model):
             result: np.ndarray = out.detach().cpu().numpy()
         return result
 
-    def train(self, data: Any, **options: Any) -> TrainingResult:
-        """Train in place; see ``greenai_torch.training.train_module`` for the options."""
-        from greenai_torch.training import train_module
+    def _trainer(self, *, optimizer: Any, lr: float, loss: Any, seed: int | None, **options: Any) -> Trainer:
+        from greenai_torch.training import TorchTrainer
 
-        return train_module(self, data, **options)
+        return TorchTrainer(self, optimizer=optimizer, lr=lr, loss=loss, seed=seed, **options)
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save in the kind the model was loaded from, atomically."""
+    def sync(self) -> None:
         import torch
 
-        target = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        try:
-            if self.kind == STATE_DICT:
-                torch.save(self.module.state_dict(), tmp)
-            elif self.kind == PICKLE:
-                torch.save(self.module, tmp)
-            elif self.kind == TORCHSCRIPT:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    torch.jit.save(self.module, tmp)  # type: ignore[no-untyped-call]
-            elif self.kind == EXPORT:
-                torch.export.save(self._reexport(), tmp)
-            else:  # pragma: no cover - every kind is handled above
-                raise UnsupportedOperationError(f"cannot save PyTorch kind {self.kind!r}")
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        if self.torch_device.type == "cuda":
+            torch.cuda.synchronize(self.torch_device)
+
+    def _with_layout(self, layout: str) -> InputSpec:
+        """A shape guessed from the first Conv2d moves its channel count to the new channel axis."""
+        import dataclasses
+
+        if self._channels_only is None:
+            return super()._with_layout(layout)
+        c = self._channels_only
+        shape = (None, c, None, None) if layout == NCHW else (None, None, None, c)
+        return dataclasses.replace(self.input_spec, shape=shape, layout=layout)
+
+    def _save(self, path: Path) -> None:
+        """Save in the kind the model was loaded from (the core makes it atomic)."""
+        import torch
+
+        if self.kind == STATE_DICT:
+            torch.save(self.module.state_dict(), path)
+        elif self.kind == PICKLE:
+            torch.save(self.module, path)
+        elif self.kind == TORCHSCRIPT:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                torch.jit.save(self.module, str(path))
+        elif self.kind == EXPORT:
+            torch.export.save(self._reexport(), path)
+        else:  # pragma: no cover - every kind is handled above
+            raise UnsupportedOperationError(f"cannot save PyTorch kind {self.kind!r}")
 
     def _reexport(self) -> Any:
         """Export the trained graph again, with the original example inputs and a dynamic batch if it had one."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from greenai_core import hookimpl
+from greenai_core.sdk import hookimpl
 
 
 @hookimpl

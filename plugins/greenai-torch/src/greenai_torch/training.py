@@ -1,23 +1,29 @@
-"""The PyTorch training loop. Data and preprocessing come from the core (``TrainingData``),
-the same for every framework and identical to inference; this module owns only the step."""
+"""PyTorch's training primitives. The loop, data, preprocessing, validation and accounting are
+the core's (``Model.train``); this module owns one optimisation step and the train/eval switch.
+
+Besides the core's names, ``optimizer`` may be a callable ``params -> torch.optim.Optimizer``
+and ``loss`` a callable ``(outputs, targets) -> scalar tensor``. ``momentum`` (SGD) and
+``weight_decay`` are PyTorch's own training options.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from greenai_core.errors import UsageError
-from greenai_core.models.training import EpochResult, TrainingData, TrainingResult
+from greenai_core.sdk import StepResult, Trainer, UsageError
 from greenai_torch.kinds import EXPORT
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
     from greenai_torch.model import TorchModel
 
-OPTIMIZERS = ("sgd", "adam")
-LOSSES = ("cross_entropy",)
+TRAIN_OPTIONS = {
+    "momentum": "SGD momentum (default 0.9)",
+    "weight_decay": "L2 penalty for sgd and adam (default 0)",
+}
 
 
 def make_optimizer(spec: Any, params: list[torch.nn.Parameter], lr: float, momentum: float,
@@ -31,9 +37,7 @@ def make_optimizer(spec: Any, params: list[torch.nn.Parameter], lr: float, momen
         return optimizer
     if spec == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if spec == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    raise UsageError(f"optimizer must be one of {', '.join(OPTIMIZERS)} or a callable, not {spec!r}")
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)  # the core allows only sgd and adam
 
 
 def make_loss(spec: Any) -> Callable[..., torch.Tensor]:
@@ -41,72 +45,48 @@ def make_loss(spec: Any) -> Callable[..., torch.Tensor]:
 
     if callable(spec) and not isinstance(spec, str):
         return spec  # type: ignore[no-any-return]
-    if spec == "cross_entropy":
-        return torch.nn.CrossEntropyLoss()
-    raise UsageError(f"loss must be one of {', '.join(LOSSES)} or a callable, not {spec!r}")
+    return torch.nn.CrossEntropyLoss()  # the core allows only cross_entropy by name
 
 
-def train_module(
-    model: TorchModel,
-    data: Any,
-    *,
-    epochs: int = 1,
-    batch_size: int = 32,
-    optimizer: Any = "sgd",
-    lr: float = 0.01,
-    momentum: float = 0.9,
-    weight_decay: float = 0.0,
-    loss: Any = "cross_entropy",
-    shuffle: bool = True,
-    seed: int | None = None,
-    save_to: str | None = None,
-) -> TrainingResult:
-    """Train ``model`` in place for ``epochs`` over ``data`` (an image folder or (images, labels) arrays).
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise UsageError(f"{name} must be a non-negative number, not {value!r}")
+    return float(value)
 
-    Exported programs train through their graph module, which keeps the mode they were
-    exported in (batch norm and dropout as at export time).
-    """
-    import numpy as np
-    import torch
 
-    if epochs < 1:
-        raise UsageError("epochs must be at least 1")
-    batches = TrainingData.of(data, model, batch_size)
-    module = model.module
-    params = [p for p in module.parameters() if p.requires_grad]
-    if not params:
-        raise UsageError(f"{model.path}: the model has no trainable parameters")
-    opt = make_optimizer(optimizer, params, lr, momentum, weight_decay)
-    loss_fn = make_loss(loss)
-    rng = np.random.default_rng(seed) if shuffle else None
-    if seed is not None:
-        torch.manual_seed(seed)
-    result = TrainingResult(classes=batches.classes)
-    if model.kind != EXPORT:
-        module.train()
-    try:
-        for epoch in range(1, epochs + 1):
-            began = time.perf_counter()
-            total_loss, correct, samples, steps = 0.0, 0, 0, 0
-            for images, labels in batches.batches(rng):
-                x = torch.as_tensor(images, device=model.torch_device)
-                y = torch.as_tensor(labels, device=model.torch_device)
-                opt.zero_grad(set_to_none=True)
-                out = module(x)
-                if isinstance(out, (tuple, list)):
-                    out = out[0]
-                step_loss = loss_fn(out, y)
-                step_loss.backward()
-                opt.step()
-                total_loss += float(step_loss.item()) * len(labels)
-                correct += int((out.argmax(dim=1) == y).sum().item())
-                samples += len(labels)
-                steps += 1
-            result.epochs.append(EpochResult(epoch, total_loss / samples, correct / samples, samples, steps,
-                                             time.perf_counter() - began))
-    finally:
-        if model.kind != EXPORT:
-            module.eval()
-    if save_to is not None:
-        result.saved_to = str(model.save(save_to))
-    return result
+class TorchTrainer(Trainer):
+    """Steps on ``model.module``. Exported programs train through their graph module, which keeps
+    the mode they were exported in (batch norm and dropout as at export time): no mode switch."""
+
+    def __init__(self, model: TorchModel, *, optimizer: Any, lr: float, loss: Any, seed: int | None,
+                 momentum: Any = 0.9, weight_decay: Any = 0.0) -> None:
+        import torch
+
+        self.model = model
+        params = [p for p in model.module.parameters() if p.requires_grad]
+        if not params:
+            raise UsageError(f"{model.path}: the model has no trainable parameters")
+        if seed is not None:
+            torch.manual_seed(seed)
+        self.optimizer = make_optimizer(optimizer, params, lr, _number(momentum, "momentum"),
+                                        _number(weight_decay, "weight_decay"))
+        self.loss_fn = make_loss(loss)
+
+    def step(self, images: np.ndarray, labels: np.ndarray) -> StepResult:
+        import torch
+
+        device = self.model.torch_device
+        x = torch.as_tensor(images, device=device)
+        y = torch.as_tensor(labels, device=device)
+        self.optimizer.zero_grad(set_to_none=True)
+        out = self.model.module(x)
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        loss = self.loss_fn(out, y)
+        loss.backward()  # type: ignore[no-untyped-call]
+        self.optimizer.step()
+        return StepResult(float(loss.item()), int((out.argmax(dim=1) == y).sum().item()))
+
+    def set_training(self, mode: bool) -> None:
+        if self.model.kind != EXPORT:
+            self.model.module.train(mode)
