@@ -41,6 +41,8 @@ _EXPORTS = {
     "StepInfo": "greenai_core.models.training",
     "StopTraining": "greenai_core.models.training",
     "TrainingDivergedError": "greenai_core.models.training",
+    "TrainingInterrupted": "greenai_core.models.training",
+    "ModelRunError": "greenai_core.models.model",
     "DatasetError": "greenai_core.models.training",
     "get_registry": "greenai_core.plugins",
 }
@@ -66,7 +68,7 @@ if TYPE_CHECKING:
     from greenai_core.models.devices import Device
     from greenai_core.models.format import ModelFormat
     from greenai_core.models.loading import load_model
-    from greenai_core.models.model import Model
+    from greenai_core.models.model import Model, ModelRunError
     from greenai_core.models.spec import InputSpec, TensorSpec
     from greenai_core.models.training import (
         DatasetError,
@@ -74,6 +76,7 @@ if TYPE_CHECKING:
         StepInfo,
         StopTraining,
         TrainingDivergedError,
+        TrainingInterrupted,
         TrainingResult,
     )
     from greenai_core.plugins import get_registry

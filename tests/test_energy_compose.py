@@ -113,6 +113,13 @@ def test_two_sensors_of_one_component_count_once(registry: Registry, fake_cpu: l
     assert m.counted_domains == ("socket-0",) and m.energy_j == 65.0  # the first by name owns the component
     assert any("rapl-like: package-0 is not added to the total (cpu is already counted from hwmon-like)" in w
                for w in m.warnings)
+    type(rapl).precedence = 100  # a direct sensor declares itself preferred
+    meter = Meter().start()
+    rapl.advance("package-0", 70)
+    hwmon.advance("socket-0", 65)
+    counters_clock_advance()
+    m = meter.stop()
+    assert m.counted_domains == ("package-0",) and m.energy_j == 70.0
 
 
 def test_keys_are_unique_and_the_same_whatever_the_plugin_order(fake_cpu: list[float]) -> None:

@@ -278,6 +278,15 @@ def test_plugin_faults_outside_read_are_contained_too() -> None:
                for w in m.warnings)
 
 
+def test_a_window_where_nothing_could_be_read_says_so_instead_of_measured() -> None:
+    gone = NoCounters(["x"], name="gone")
+    m = sane(Meter([gone]).start().stop())
+    assert m.energy_j == 0.0 and m.method == "none" and m.counted_domains == ()
+    assert any("no energy figure could be read in this window" in w for w in m.warnings)
+    fake = FakeCounterBackend(["package-0"])  # beside a working sensor, the method is that sensor's
+    assert sane(Meter([gone, fake]).start().stop()).method == "measured"
+
+
 def test_vanished_domain_that_comes_back_restarts_from_its_new_value(clock: Clock) -> None:
     fake = FakeCounterBackend(["package-0", "dram-0"])
     meter = Meter([fake]).start()

@@ -42,7 +42,7 @@ def test_figure_is_cpu_time_times_watts(monkeypatch: pytest.MonkeyPatch) -> None
     a = m.backends[0].assumptions
     assert a["watts_per_cpu"] == 10 and a["watts_source"] == "environment variable GREENAI_CPU_WATTS"
     assert m.scopes == {"cpu": "process"} and m.components == {"cpu": "cpu"}
-    assert m.backends[0].summary.startswith("estimate: CPU time of the measured process tree x 10 W per logical CPU")
+    assert m.backends[0].summary.startswith("CPU time of the measured process tree x 10 W per logical CPU")
 
 
 def test_waited_for_children_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:

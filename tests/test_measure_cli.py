@@ -262,3 +262,46 @@ def test_each_backend_prints_its_own_summary(capsys: pytest.CaptureFixture[str])
     assert "estimated by estimate 1; 2.000 s, 3 W average, resolution 10 mJ" in err
     print_measurement(measurement({"cpu": 6.0}, 6.0, summary=""), ["cmd"])
     assert "estimate:" not in capsys.readouterr().err  # nothing about a backend hard-coded in the CLI
+
+
+#: The command starts a grandchild that burns 0.5 CPU-s and ends, and exits without reaping it.
+ABANDONS_A_FINISHED_GRANDCHILD = r"""
+import os, time
+pid = os.fork()
+if pid == 0:
+    start = time.process_time()
+    while time.process_time() - start < 0.5:
+        pass
+    os._exit(0)
+os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # it has ended; left unreaped, it goes to whoever adopts it
+"""
+
+
+def test_cpu_time_of_a_grandchild_the_command_abandoned_is_counted() -> None:
+    r = greenai("measure", "--backend", "estimate", "--json", "-", "--", sys.executable, "-c",
+                ABANDONS_A_FINISHED_GRANDCHILD, env={"GREENAI_CPU_WATTS": "1"})
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["energy_j"] >= 0.5  # at 1 W per CPU: at least the grandchild's 0.5 CPU-s
+    assert not any("still run" in w for w in data["warnings"])
+
+
+def test_a_grandchild_still_running_after_the_command_is_a_warning() -> None:
+    r = greenai("measure", "--json", "-", "--", sys.executable, "-c",
+                "import os, time\nif os.fork() == 0:\n    null = os.open(os.devnull, os.O_RDWR)\n"
+                "    for fd in (0, 1, 2):\n        os.dup2(null, fd)  # not holding our pipes open\n"
+                "    time.sleep(60)\n    os._exit(0)\n")
+    try:
+        assert r.returncode == 0, r.stderr
+        data = json.loads(r.stdout)
+        assert ("1 process(es) started by the command still run after it ended; energy they use from now on is "
+                "not in this measurement") in data["warnings"]
+    finally:  # the grandchild is the only child of the command: find it by its parent's pid, now gone
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if b"time.sleep(60)" in cmdline:
+                    os.kill(int(pid), signal.SIGKILL)

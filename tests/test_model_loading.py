@@ -86,6 +86,8 @@ def test_format_sees_only_its_own_options_and_the_core_applies_the_shared_ones(l
         assert model.labels == ["a", "b", "c"] and model.labels_source == "option"
     with load_model(linear, normalize=None, image_size=(4, 6)) as model:
         assert model.normalize is None and model.image_size == (4, 6)
+    with load_model(linear, normalize=" None ") as model:  # what `-o normalize=none` hands over
+        assert model.normalize is None
     with load_model(linear) as model:  # defaults untouched
         assert model.normalize == Normalization() and model.image_size is None and model.labels is None
 

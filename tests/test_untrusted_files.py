@@ -163,10 +163,13 @@ def test_a_sniff_that_raises_is_not_mine_and_is_reported(tmp_path: Path) -> None
     assert chosen.name == "head" and seen == [("raising", "sniffer bug")]
     path.write_bytes(b"nothing")
     seen.clear()
-    with pytest.raises(ModelFormatError, match=r"not a model file of any installed format \(formats tried: raising"):
+    with pytest.raises(ModelFormatError, match=r"not a model file of any installed format \(formats tried: raising") \
+            as info:
         select_format(path, formats, on_sniff_error=lambda f, e: seen.append((f.name, str(e))))
     assert seen == [("raising", "sniffer bug"), ("raising", "explain bug")]
-    with pytest.raises(ModelFormatError, match="content is not a raising model"):
+    # the user sees that a plugin crashed, not only that nothing fitted
+    assert str(info.value).endswith("; format raising failed to examine it (RuntimeError: sniffer bug)")
+    with pytest.raises(ModelFormatError, match=r"content is not a raising model \(its sniff raised RuntimeError"):
         select_format(path, formats, wanted="raising")  # no callback: still contained
 
 

@@ -9,11 +9,16 @@ process group, the command included, so greenai only notes them; SIGTERM and SIG
 greenai are forwarded to the command (so is a SIGINT when we are not in the terminal's
 foreground group, where nobody else would deliver it). Either way greenai waits for the
 command, then reports the energy up to its end, marked interrupted.
+
+Orphans: on Linux greenai adopts the processes the command leaves behind (a child subreaper),
+so the estimate still counts their CPU time; those still running when the command ends are
+named in a warning (what they use afterwards is not measured).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import os
 import shutil
@@ -24,6 +29,8 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from greenai_core.cli.output import is_valid_figure, joules, table, watts, write_json
+from greenai_core.energy.backend import NO_READING
+from greenai_core.energy.estimate import own_children
 from greenai_core.energy.measurement import Measurement
 from greenai_core.energy.meter import Meter
 from greenai_core.errors import UsageError
@@ -69,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.json)  # before the command runs, not after an hour of it
     to_stdout = args.json == "-"
     meter = Meter(args.backend)
+    orphans = _Orphans()
     with _SignalWatch() as signals:
         meter.start()
         try:
@@ -81,7 +89,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"greenai: error: {exc.message}", file=sys.stderr)
             return exc.exit_code
         finally:
+            running = orphans.collect()  # before the last read: the ended ones' CPU time joins ours
             measurement = meter.stop()
+    if running:
+        note = (f"{running} process(es) started by the command still run after it ended; energy they use from "
+                "now on is not in this measurement")
+        measurement = dataclasses.replace(measurement, warnings=(*measurement.warnings, note))
     code = status if status >= 0 else 128 - status
     interrupted = signal.Signals(signals.received).name if signals.received is not None else None
     if not to_stdout:
@@ -90,6 +103,52 @@ def run(args: argparse.Namespace) -> int:
         data = {**measurement.to_dict(), "exit_code": code, "interrupted": interrupted}
         write_json(data, args.json)
     return code
+
+
+class _Orphans:
+    """Keeps the command's orphaned descendants ours, so the process-tree estimate still counts them.
+
+    A command that starts a process and exits without waiting for it (a double fork, a shell's
+    ``job &``) would hand it to init, and its CPU time would be lost to the estimate. As a
+    child subreaper (Linux) we inherit such orphans instead: the live ones are our
+    descendants, read from /proc, and the ended ones are reaped here so their CPU time joins
+    ``RUSAGE_CHILDREN``. Only processes that were not our children before the command are
+    touched (a library caller's own children keep their statuses).
+    """
+
+    def __init__(self) -> None:
+        self._before = set(own_children())
+        self.enabled = _set_subreaper(True)
+
+    def collect(self) -> int:
+        """Reap the orphans that ended and stop adopting; return how many still run."""
+        if not self.enabled:
+            return 0
+        _set_subreaper(False)  # greenai called as a library keeps no lasting process attribute
+        running = 0
+        for pid in set(own_children()) - self._before:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # reaped meanwhile (the command itself, by Popen.wait)
+                continue
+            running += done == 0
+        return running
+
+
+#: prctl(2) option: orphaned descendants are re-parented to this process, not to init.
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _set_subreaper(on: bool) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0)
+    except (OSError, AttributeError):  # no prctl here: orphans go to init, as without greenai
+        return False
 
 
 def _signal_exit(signum: int) -> int:
@@ -193,17 +252,24 @@ def _terminal_delivers_to_us() -> bool:
     return False
 
 
+def _figure(m: Measurement, domain: str, value: float) -> str:
+    """A domain's energy as the table shows it: unreadable and partial (lower-bound) figures say so."""
+    if domain in m.unreadable_domains:
+        return "unreadable"
+    return joules(value) + (" (partial)" if domain in m.partial_domains else "")
+
+
 def print_measurement(m: Measurement, command: list[str], interrupted: str | None = None) -> None:
     out = sys.stderr
     print(f"\ngreenai: {' '.join(command)}", file=out)
     invalid = [d for d, j in m.domains.items() if not is_valid_figure(j)]
-    rows = [[d, joules(j), "yes" if d in m.counted_domains else "no"] for d, j in m.domains.items()]
-    rows.append(["total", joules(m.energy_j), ""])
+    rows = [[d, _figure(m, d, j), "yes" if d in m.counted_domains else "no"] for d, j in m.domains.items()]
+    rows.append(["total", joules(m.energy_j) + (" (partial)" if m.partial else ""), ""])
     table(rows, ["domain", "energy", "in total"], out=out)
     names = ", ".join(f"{b.name} {b.version}".strip() for b in m.backends)
     duration = f"{m.duration_s:.3f} s" if is_valid_figure(m.duration_s) else "invalid duration"
-    print(f"{m.method} by {names}; {duration}, {watts(m.power_w)} average, resolution {joules(m.resolution_j)}",
-          file=out)
+    how = f"no reading from {names}" if m.method == NO_READING else f"{m.method} by {names}"
+    print(f"{how}; {duration}, {watts(m.power_w)} average, resolution {joules(m.resolution_j)}", file=out)
     for b in m.backends:
         if b.summary:
             print(f"  {b.name}: {b.summary}", file=out)

@@ -8,6 +8,7 @@ from greenai_core.energy.backend import (
     GPU,
     MEASURED,
     MIXED,
+    NO_READING,
     PLATFORM,
     SCOPE_MACHINE,
     SCOPE_PROCESS,
@@ -20,7 +21,7 @@ from greenai_core.energy.measurement import BackendReport, Measurement, Timeline
 from greenai_core.energy.meter import Meter, measure, measure_call, measured
 
 __all__ = [
-    "COMPONENTS", "CPU", "DRAM", "ESTIMATED", "GPU", "MEASURED", "MIXED", "PLATFORM", "SCOPES", "SCOPE_MACHINE",
-    "SCOPE_PROCESS", "BackendReport", "CounterSpec", "EnergyBackend", "Measurement", "Meter", "ProbeResult",
-    "TimelinePoint", "measure", "measure_call", "measured",
+    "COMPONENTS", "CPU", "DRAM", "ESTIMATED", "GPU", "MEASURED", "MIXED", "NO_READING", "PLATFORM", "SCOPES",
+    "SCOPE_MACHINE", "SCOPE_PROCESS", "BackendReport", "CounterSpec", "EnergyBackend", "Measurement", "Meter",
+    "ProbeResult", "TimelinePoint", "measure", "measure_call", "measured",
 ]

@@ -36,6 +36,8 @@ from typing import Any, ClassVar
 MEASURED = "measured"
 ESTIMATED = "estimated"
 MIXED = "mixed"
+#: A window's ``method`` when nothing it asked for could be read: its 0 J is no measurement.
+NO_READING = "none"
 
 #: Components a domain can cover (see the module docstring for what each includes).
 CPU = "cpu"
@@ -120,6 +122,11 @@ class EnergyBackend(ABC):
     method: ClassVar[str] = MEASURED
     #: One sentence stating which domains make the total, shown in reports.
     total_rule: ClassVar[str] = "total = sum of all domains"
+    #: Where two measured backends cover one component, only the one with the highest
+    #: precedence (then the first by name) adds into the total; the other is reported beside
+    #: it. The first-party direct sensors (RAPL, NVML) use 100; leave 0 unless yours reads the
+    #: same hardware more directly.
+    precedence: ClassVar[int] = 0
 
     @property
     def version(self) -> str:

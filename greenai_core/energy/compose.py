@@ -6,7 +6,8 @@
 * Composition per component: an estimated domain is not added where a measured domain of
   the same component is; a counted ``platform`` domain covers the whole machine, so no
   other domain is added on top of it; where two measured backends cover one component, only
-  the first (by name) adds into the total and the other is reported beside it.
+  the one of highest ``precedence`` (then first by name) adds into the total, the other is
+  reported beside it.
 * Faults: a domain whose step was not all vouched for is *partial* (a lower bound); one
   with nothing vouched for is *unreadable* (0, not in the total). Warnings say why.
 """
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from greenai_core.energy.backend import ESTIMATED, MEASURED, MIXED, PLATFORM, EnergyBackend
+from greenai_core.energy.backend import ESTIMATED, MEASURED, MIXED, NO_READING, PLATFORM, EnergyBackend
 from greenai_core.energy.counters import CounterTracker, Snapshot
 from greenai_core.energy.measurement import BackendReport, Measurement, TimelinePoint
 from greenai_core.errors import one_line
@@ -78,6 +79,11 @@ def assign_keys(edges: Sequence[Edge]) -> None:
             e.keys = {d: f"{e.backend.name}:{d}" for d in e.keys}
 
 
+def _precedence(backend: EnergyBackend) -> int:
+    value = getattr(backend, "precedence", 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def clean(value: float) -> float:
     """The last guard: a figure is finite and never negative."""
     return value if math.isfinite(value) and value > 0 else 0.0
@@ -106,7 +112,8 @@ def build(
     #: component -> the one measured backend whose domains count for it: two sensors of the same
     #: component (RAPL and a hwmon socket meter) would count the same joules twice.
     owner: dict[str, str] = {}
-    for e, stop_ in usable:
+    by_precedence = sorted(usable, key=lambda es: (-_precedence(es[0].backend), es[0].backend.name))
+    for e, stop_ in by_precedence:
         if e.backend.method == MEASURED:
             assert e.tracker is not None and e.start is not None and stop_ is not None
             for spec in e.tracker.spec_key:
@@ -184,7 +191,10 @@ def build(
             domains=tuple(e.keys[d] for d in e.tracker.specs), counted_domains=tuple(own_counted),
             resolution_j=own_resolution, update_period_s=period, assumptions=e.assumptions, summary=e.summary,
         ))
-    if not methods:  # nothing counted: say what was asked for
+    if not methods and (unreadable or any(s is None or e.tracker is None for e, s in zip(edges, stops, strict=True))):
+        methods = {NO_READING}  # nothing could be read: 0 J is no measurement, and must not say "measured"
+        warnings.append("no energy figure could be read in this window: the 0 J total is not a measurement")
+    elif not methods:  # nothing counted by design (every domain nested or covered): say what was asked for
         methods = {e.backend.method for e in edges} or {ESTIMATED}
     return Measurement(
         energy_j=clean(sum(domains[k] for k in counted)),

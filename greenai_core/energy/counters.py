@@ -27,12 +27,14 @@ While no window is open the reads only re-base (nothing is checked or counted).
 from __future__ import annotations
 
 import math
+import numbers
+import re
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from greenai_core.energy.backend import CounterSpec, EnergyBackend
+from greenai_core.energy.backend import COMPONENTS, SCOPES, CounterSpec, EnergyBackend
 from greenai_core.energy.events import EventLog
 from greenai_core.errors import SensorError, one_line
 
@@ -89,32 +91,61 @@ class _Domain:
         self.broken = "not read yet"
 
 
+def _real(value: object) -> float | None:
+    """``value`` as a finite float when it is a real number (not a bool), else None; never raises."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None  # numbers.Real takes int, float and numpy's scalars; a str or a Decimal is no reading
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, TypeError):  # an int beyond float's range, an odd __float__
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _short(value: object, limit: int = 40) -> str:
+    """A plugin's value for a warning: its repr, cut (a hostile value must not flood the output)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+#: The longest domain name accepted (it becomes a result key, a table row and a JSON key).
+MAX_DOMAIN_CHARS = 100
+
+
 def check_spec(backend: str, spec: CounterSpec) -> None:
     """Refuse a counter spec the accounting cannot trust (a plugin bug, contained by the meter)."""
     def bad(what: str) -> SensorError:
-        return SensorError(f"energy backend {backend!r}: counter {spec.domain!r} has {what}")
+        return SensorError(f"energy backend {backend!r}: counter {_short(spec.domain)} has {what}")
 
     if not isinstance(spec.domain, str) or not spec.domain:
         raise bad("no domain name")
-    if not (isinstance(spec.joules_per_unit, (int, float)) and math.isfinite(spec.joules_per_unit)
-            and spec.joules_per_unit > 0):
-        raise bad(f"joules_per_unit={spec.joules_per_unit!r} (must be finite and positive)")
-    if spec.wrap_range is not None and not (math.isfinite(spec.wrap_range) and spec.wrap_range > 0):
-        raise bad(f"wrap_range={spec.wrap_range!r} (must be None or finite and positive)")
-    if spec.max_power_w is not None and not (math.isfinite(spec.max_power_w) and spec.max_power_w > 0):
-        raise bad(f"max_power_w={spec.max_power_w!r} (must be None or finite and positive)")
+    if len(spec.domain) > MAX_DOMAIN_CHARS or not spec.domain.isprintable():
+        raise bad(f"a domain name that is not {MAX_DOMAIN_CHARS} printable characters at most")
+    jpu = _real(spec.joules_per_unit)
+    if jpu is None or not jpu > 0 or jpu * 2 ** 52 < 1e-300:  # subnormal units lose every digit
+        raise bad(f"joules_per_unit={_short(spec.joules_per_unit)} (must be finite and positive)")
+    for field_name in ("wrap_range", "max_power_w"):
+        value = getattr(spec, field_name)
+        number = _real(value)
+        if value is not None and (number is None or not number > 0 or number * jpu == math.inf):
+            raise bad(f"{field_name}={_short(value)} (must be None or finite and positive)")
     for field_name in ("resolution_j", "update_period_s"):
         value = getattr(spec, field_name)
-        if not (math.isfinite(value) and value >= 0):
-            raise bad(f"{field_name}={value!r} (must be finite and not negative)")
+        number = _real(value)
+        if number is None or number < 0:
+            raise bad(f"{field_name}={_short(value)} (must be finite and not negative)")
+    if not isinstance(spec.counted, bool):
+        raise bad(f"counted={_short(spec.counted)} (must be True or False)")
+    if not isinstance(spec.component, str) or not _NAME_RE.fullmatch(spec.component):
+        raise bad(f"component={_short(spec.component)} (must be a name such as {', '.join(COMPONENTS)})")
+    if spec.scope not in SCOPES:
+        raise bad(f"scope={_short(spec.scope)} (must be one of {', '.join(SCOPES)})")
 
 
 def _number(value: object) -> float | None:
-    """A raw reading as a finite float, or None for anything else (bool, str, NaN, inf)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    """A raw reading as a finite float, or None for anything else (bool, str, NaN, inf, an int beyond float)."""
+    return _real(value)
 
 
 class CounterTracker:
@@ -127,13 +158,17 @@ class CounterTracker:
         if not self.spec_key:
             raise SensorError(f"energy backend {backend.name!r} reports no counters")
         for spec in self.spec_key:
+            if not isinstance(spec, CounterSpec):
+                raise SensorError(f"energy backend {backend.name!r}: counters() gave {_short(spec)}, not a CounterSpec")
             check_spec(backend.name, spec)
         self.specs: dict[str, CounterSpec] = {c.domain: c for c in self.spec_key}
         if len(self.specs) != len(self.spec_key):
-            raise SensorError(f"energy backend {backend.name!r} reports a domain twice")
-        default_power = float(backend.max_power_w())
-        if not (math.isfinite(default_power) and default_power > 0):
-            raise SensorError(f"energy backend {backend.name!r}: max_power_w() = {default_power!r} "
+            twice = sorted({c.domain for c in self.spec_key if sum(o.domain == c.domain for o in self.spec_key) > 1})
+            raise SensorError(f"energy backend {backend.name!r} reports a domain twice: {', '.join(twice)}")
+        answer = backend.max_power_w()
+        default_power = _real(answer)
+        if default_power is None or not default_power > 0:
+            raise SensorError(f"energy backend {backend.name!r}: max_power_w() = {_short(answer)} "
                               "(must be finite and positive)")
         self._domains = [_Domain(spec, default_power) for spec in self.spec_key]
         self._lock = threading.Lock()
@@ -172,6 +207,11 @@ class CounterTracker:
             snap = self._sample()
             self._open = max(self._open - 1, 0)
             return snap
+
+    def abandon_window(self) -> None:
+        """A window that will never stop (its meter was garbage collected while running): no read."""
+        with self._lock:
+            self._open = max(self._open - 1, 0)
 
     def record_failure(self, what: str) -> None:
         """A failure outside ``read()`` (e.g. in the poller): every open window gets it."""
@@ -239,7 +279,8 @@ class CounterTracker:
         v = _number(value)
         if v is None or v < 0 or (d.range is not None and v > d.range):
             limit = f"[0, {d.range:.17g}]" if d.range is not None else "[0, inf)"
-            self._break(d, f"read {value!r}", f"read {value!r}, not a number in {limit}; the energy until the "
+            shown = _short(value)
+            self._break(d, f"read {shown}", f"read {shown}, not a number in {limit}; the energy until the "
                         "next good reading is missing, figure partial", checking)
             return
         last = d.last

@@ -12,7 +12,8 @@ every result's assumptions and summary:
 * Each CPU-second costs ``watts_per_cpu`` joules: the option, else ``GREENAI_CPU_WATTS``,
   else a row of ``CPU_FAMILY_WATTS`` matched against ``/proc/cpuinfo``'s model name
   (roughly TDP / hardware threads of typical parts), else ``DEFAULT_WATTS_PER_CPU``. The
-  setting must be a finite positive number. It is read at each window's start; a window
+  setting must be a finite number between ``MIN_WATTS_PER_CPU`` (1e-6)
+  and ``MAX_WATTS_PER_CPU`` (1e6). It is read at each window's start; a window
   keeps the value it started with, in its figure and in its assumptions alike.
 * Scope: the measured process tree only. Not included: idle/static power, DRAM, GPU,
   other processes, turbo and frequency.
@@ -87,10 +88,25 @@ def _family_watts(model: str) -> tuple[float, str]:
     return DEFAULT_WATTS_PER_CPU, f"default (CPU model {model or 'unknown'!r} not in the family table)"
 
 
+#: The watts per logical CPU accepted: any real part is far inside; outside, a typo (or a
+#: value so small or large that the arithmetic underflows or overflows).
+MIN_WATTS_PER_CPU = 1e-6
+MAX_WATTS_PER_CPU = 1e6
+
+
 def _positive(value: object, source: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UsageError(f"{source} must be a finite positive number of watts, got {value!r}")
-    return float(value)
+    try:
+        watts = float(value)
+    except OverflowError:
+        watts = math.inf
+    if not (math.isfinite(watts) and watts > 0):
+        raise UsageError(f"{source} must be a finite positive number of watts, got {value!r}")
+    if not MIN_WATTS_PER_CPU <= watts <= MAX_WATTS_PER_CPU:
+        raise UsageError(f"{source} must be between {MIN_WATTS_PER_CPU:g} and {MAX_WATTS_PER_CPU:g} watts per "
+                         f"logical CPU, got {value!r}")
+    return watts
 
 
 _TICK_S = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
@@ -141,7 +157,8 @@ def _descendant(pid: int) -> tuple[float, list[int]]:
     return max(threads_ns / 1e9, ticks_own) + ticks_waited, kids
 
 
-def _own_children() -> list[int]:
+def own_children() -> list[int]:
+    """The pids of this process's children (zombies included: they stay listed until reaped)."""
     kids: list[int] = []
     try:
         for tid in os.listdir("/proc/self/task"):
@@ -158,7 +175,7 @@ def process_tree_cpu_seconds() -> float:
     """CPU seconds of this process, its waited-for children and its live descendants."""
     total = _own_cpu_seconds() + _waited_children_cpu_seconds()
     if sys.platform.startswith("linux"):
-        stack = _own_children()
+        stack = own_children()
         seen: set[int] = set()
         while stack:
             pid = stack.pop()
@@ -246,7 +263,7 @@ class EstimateBackend(EnergyBackend):
 
     def summary(self) -> str:
         watts, source = self._setting()
-        return (f"estimate: CPU time of the measured process tree x {watts:g} W per logical CPU "
+        return (f"CPU time of the measured process tree x {watts:g} W per logical CPU "
                 f"({source}); excludes {EXCLUDES}")
 
     def max_power_w(self) -> float:

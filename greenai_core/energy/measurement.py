@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from greenai_core.errors import UsageError, one_line
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,9 @@ class Measurement:
     it (each backend's ``total_rule`` says why, and a sensor replaces the estimate of the
     component it covers); ``domains`` lists every domain read, keyed by its name, or
     ``backend:domain`` where two backends share a name. ``method`` is "measured",
-    "estimated" or "mixed"; ``resolution_j`` is the smallest step the counted counters can
-    show; ``warnings`` say when a figure is partial or coarse and why.
+    "estimated", "mixed", or "none" when nothing could be read (the 0 J is then no figure);
+    ``resolution_j`` is the smallest step the counted counters can show; ``warnings`` say
+    when a figure is partial or coarse and why.
 
     ``partial_domains``: figures that miss some energy (a fault, a vanished domain, a read
     that failed): each is the energy that can be vouched for, a lower bound, and a warning
@@ -97,20 +101,40 @@ class Measurement:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Measurement:
+        """The inverse of ``to_dict``; ``UsageError`` (one line) for anything that is not a measurement.
+
+        Figures must be finite and never negative here too: a hostile or damaged JSON file
+        cannot smuggle a NaN, an infinity or a negative energy into a ``Measurement``.
+        """
+        try:
+            return cls._from_dict(data)
+        except UsageError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"missing {exc}" if isinstance(exc, KeyError) else one_line(exc)
+            raise UsageError(f"not a greenai measurement: {what}") from None
+
+    @classmethod
+    def _from_dict(cls, data: Mapping[str, Any]) -> Measurement:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected an object, found {type(data).__name__}")
         return cls(
-            energy_j=float(data["energy_j"]),
-            duration_s=float(data["duration_s"]),
-            domains=dict(data["domains"]),
+            energy_j=_figure(data["energy_j"], "energy_j"),
+            duration_s=_figure(data["duration_s"], "duration_s"),
+            domains=_figures(data["domains"], "domains"),
             method=str(data["method"]),
             backends=tuple(
-                BackendReport(**{**b, "domains": tuple(b["domains"]), "counted_domains": tuple(b["counted_domains"])})
+                BackendReport(**{**b, "domains": tuple(b["domains"]), "counted_domains": tuple(b["counted_domains"]),
+                                 "resolution_j": _figure(b["resolution_j"], "resolution_j"),
+                                 "update_period_s": _figure(b["update_period_s"], "update_period_s")})
                 for b in data["backends"]
             ),
-            resolution_j=float(data["resolution_j"]),
-            warnings=tuple(data.get("warnings", ())),
+            resolution_j=_figure(data["resolution_j"], "resolution_j"),
+            warnings=tuple(str(w) for w in data.get("warnings", ())),
             counted_domains=tuple(data.get("counted_domains", ())),
             started_at=str(data.get("started_at", "")),
-            timeline=tuple(TimelinePoint(float(p["t_s"]), dict(p["watts"]), str(p.get("backend", "")))
+            timeline=tuple(TimelinePoint(_figure(p["t_s"], "t_s"), _figures(p["watts"], "watts"),
+                                         str(p.get("backend", "")))
                            for p in data.get("timeline", ())),
             partial_domains=tuple(data.get("partial_domains", ())),
             unreadable_domains=tuple(data.get("unreadable_domains", ())),
@@ -118,3 +142,22 @@ class Measurement:
             scopes=dict(data.get("scopes", {})),
             interrupted=bool(data.get("interrupted", False)),
         )
+
+
+def _figure(value: Any, name: str) -> float:
+    """A figure read back: a finite, non-negative number (not a bool, not a string)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"not a greenai measurement: {name} is {str(value)[:40]!r}, not a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not (math.isfinite(number) and number >= 0):
+        raise UsageError(f"not a greenai measurement: {name} is {number!r} (must be finite and not negative)")
+    return number
+
+
+def _figures(values: Any, name: str) -> dict[str, float]:
+    if not isinstance(values, Mapping):
+        raise UsageError(f"not a greenai measurement: {name} is not an object of figures")
+    return {str(k): _figure(v, f"{name}[{str(k)[:40]!r}]") for k, v in values.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
 from types import TracebackType
@@ -17,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 from greenai_core.energy import counters
 from greenai_core.energy.backend import EnergyBackend
 from greenai_core.energy.compose import assign_keys, build, open_edge, timeline_point
-from greenai_core.energy.counters import Snapshot
+from greenai_core.energy.counters import CounterTracker, Snapshot
 from greenai_core.energy.measurement import Measurement, TimelinePoint
 from greenai_core.energy.poller import get_poller
 from greenai_core.energy.selection import BackendSpec, resolve, tracker_for
@@ -72,6 +73,10 @@ class Meter:
                 if edge.tracker is not None:
                     edge.start = edge.tracker.start_window()
             self._tokens = self._subscribe()
+            # A meter dropped while running must not leave the poller reading (and its timeline
+            # growing) for ever: when it is collected, its window leaves the poller and its trackers.
+            opened = [e.tracker for e in edges if e.tracker is not None and e.start is not None]
+            self._abandon = weakref.finalize(self, _abandon, self._tokens, opened)
             self._running = True
             self.result = None
         return self
@@ -115,6 +120,7 @@ class Meter:
                 stops = [e.tracker.stop_window() if e.tracker is not None and e.start is not None else None
                          for e in self._edges]
             finally:  # the window always leaves the poller
+                self._abandon.detach()
                 poller = get_poller()
                 for token in self._tokens:
                     poller.unsubscribe(token)
@@ -152,6 +158,15 @@ class Meter:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _abandon(tokens: list[int], trackers: list[CounterTracker]) -> None:
+    """The end of a window whose meter was collected while running (it references no meter)."""
+    poller = get_poller()
+    for token in tokens:
+        poller.unsubscribe(token)
+    for tracker in trackers:
+        tracker.abandon_window()
 
 
 def measure(backends: BackendSpec = None, **options: Any) -> Meter:

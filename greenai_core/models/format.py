@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from greenai_core.errors import ModelFormatError
+from greenai_core.errors import ModelFormatError, one_line
 from greenai_core.models.sniff import special_file
 
 if TYPE_CHECKING:
@@ -87,11 +87,13 @@ def select_format(
     """
     p = Path(path)
     check_model_path(p)
+    crashed: dict[str, str] = {}  # format -> its sniff's error, told in the final message if nothing fits
 
     def sniffs(fmt: ModelFormat) -> bool:
         try:
             return bool(fmt.sniff(p))
         except Exception as exc:  # a plugin's bug must not hide the file from the other formats
+            crashed[fmt.name] = f"{type(exc).__name__}: {one_line(exc, 120)}"
             if on_sniff_error is not None:
                 on_sniff_error(fmt, exc)
             return False
@@ -110,7 +112,7 @@ def select_format(
             raise ModelFormatError(f"{p}: unknown model format {wanted!r} (installed: {known})")
         fmt = formats[wanted]
         if not sniffs(fmt):
-            why = explains(fmt)
+            why = f"its sniff raised {crashed[wanted]}" if wanted in crashed else explains(fmt)
             raise ModelFormatError(f"{p}: content is not a {wanted} model" + (f" ({why})" if why else ""))
         return fmt
     ordered: Sequence[ModelFormat] = sorted(formats.values(), key=lambda f: not f.claims_suffix(p))
@@ -122,7 +124,8 @@ def select_format(
     reasons = [(f.name, explains(f)) for f in ordered if f.claims_suffix(p)]
     if any(why for _, why in reasons):
         what = "; ".join(f"not recognised as {name}: {why}" for name, why in reasons if why)
-    raise ModelFormatError(f"{p}: {what} (formats tried: {tried})")
+    failed = "".join(f"; format {name} failed to examine it ({err})" for name, err in crashed.items())
+    raise ModelFormatError(f"{p}: {what} (formats tried: {tried}){failed}")
 
 
 def check_model_path(path: Path) -> None:

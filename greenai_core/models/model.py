@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from greenai_core.errors import UnsupportedOperationError, UsageError
+from greenai_core.errors import GreenAIError, UnsupportedOperationError, UsageError, one_line
 from greenai_core.models.devices import Device
 from greenai_core.models.preprocess import IMAGENET, Normalization, images_to_batch, normalization
 from greenai_core.models.spec import InputSpec, TensorSpec, format_shape
@@ -39,6 +39,10 @@ if TYPE_CHECKING:
     from greenai_core.models.training import EpochResult, StepInfo, TrainingResult
 
 _UNSET: Any = object()
+
+
+class ModelRunError(GreenAIError):
+    """The framework failed to run the model on a prepared batch (e.g. a layout or size its graph rejects)."""
 
 
 class Model(ABC):
@@ -161,7 +165,7 @@ class Model(ABC):
         return self._prepare(images, norm, self.image_size)
 
     def _prepare(self, images: list[Any], norm: Normalization | None, size: tuple[int, int] | None) -> np.ndarray:
-        return images_to_batch(images, self.input_spec, norm, self.input_spec.dtype, size)
+        return images_to_batch(images, self.input_spec, norm, self.input_spec.dtype, size, str(self.path))
 
     def train(
         self,
@@ -238,12 +242,24 @@ class Model(ABC):
 
         fixed = self.input_spec.batch
         if fixed is None or batch.shape[0] == fixed:
-            return self._forward(batch)
+            return self._checked_forward(batch)
         if batch.shape[0] % fixed:
             raise UsageError(
                 f"{self.path}: the model takes batches of exactly {fixed}; got {batch.shape[0]} inputs"
             )
-        return np.concatenate([self._forward(batch[i:i + fixed]) for i in range(0, batch.shape[0], fixed)])
+        return np.concatenate([self._checked_forward(batch[i:i + fixed]) for i in range(0, batch.shape[0], fixed)])
+
+    def _checked_forward(self, batch: np.ndarray) -> np.ndarray:
+        """``_forward``; a framework's own error (a layout the graph rejects, memory) becomes one ModelRunError line."""
+        try:
+            return self._forward(batch)
+        except GreenAIError:
+            raise
+        except Exception as exc:
+            raise ModelRunError(
+                f"{self.path}: the {self.format} model failed on a batch of shape {list(batch.shape)} "
+                f"{self.input_spec.layout} {batch.dtype}: {type(exc).__name__}: {one_line(exc)}"
+            ) from exc
 
     def close(self) -> None:
         if not self.closed:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from greenai_core.errors import UsageError
-from greenai_core.models.preprocess import Normalization, normalization
+from greenai_core.models.preprocess import Normalization, check_image_size, normalization
 from greenai_core.models.spec import guess_layout
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ def parse_image_size(value: Any) -> tuple[int, int]:
     if isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_int(v) for v in value):
         h, w = int(value[0]), int(value[1])
         if h > 0 and w > 0:
+            check_image_size((h, w), "image_size")
             return h, w
     raise UsageError(f"image_size must be N or (H, W) of positive integers, not {value!r}")
 

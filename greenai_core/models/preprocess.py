@@ -6,7 +6,11 @@ model's height x width with bilinear filtering (any aspect ratio; where H/W are 
 to the model's ``image_size`` if it has one, e.g. PyTorch's documented 224 x 224 default,
 else the image keeps its size and a batch takes its first image's size), scale to [0, 1],
 normalise per channel with ``mean``/``std`` (ImageNet's by default, ``None`` to skip),
-then lay out as NCHW or NHWC with the batch first.
+then lay out as NCHW or NHWC with the batch first. As torchvision's and Keras's loaders do,
+the pixels are taken as stored: an EXIF orientation tag is not applied (training and inference
+then see the same array) and an animated image gives its first frame. A target size over the
+decompression-bomb limit (a hostile model's declared input, a huge ``image_size``) is refused
+before anything is allocated.
 
 Scaling to [0, 1] follows the image's mode, not a fixed 255: 8-bit modes divide by 255;
 16-bit grey (``I;16``, ``I;16B``, ``I;16L``, ``I;16N``) by 65535; ``I`` (32-bit integers,
@@ -23,6 +27,7 @@ one would block or never end), and an image over PIL's decompression-bomb limit
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +58,8 @@ class Normalization:
     def __post_init__(self) -> None:
         if len(self.mean) != len(self.std) or not self.mean:
             raise UsageError("normalize: mean and std need the same, non-zero number of values")
+        if not all(math.isfinite(v) for v in (*self.mean, *self.std)):  # NaN or inf would make every output NaN
+            raise UsageError(f"normalize: mean and std must be finite numbers, not {self.mean} and {self.std}")
         if any(s <= 0 for s in self.std):
             raise UsageError("normalize: every std value must be positive")
 
@@ -65,9 +72,11 @@ def normalization(value: Any) -> Normalization | None:
     if value is None or isinstance(value, Normalization):
         return value
     if isinstance(value, str):
-        if value.lower() == "imagenet":
+        if value.strip().lower() == "imagenet":
             return IMAGENET
-        raise UsageError(f"unknown normalization {value!r} (use 'imagenet', None or (mean, std))")
+        if value.strip().lower() == "none":  # what a CLI user types for None (-o normalize=none)
+            return None
+        raise UsageError(f"unknown normalization {value!r} (use 'imagenet', 'none' or (mean, std))")
     try:
         mean, std = value
         return Normalization(tuple(float(m) for m in mean), tuple(float(s) for s in std))
@@ -171,11 +180,12 @@ def image_to_hwc(img: Image.Image, size: tuple[int, int] | None, channels: int,
 
 
 def images_to_batch(images: Sequence[Any], spec: InputSpec, norm: Normalization | None,
-                    dtype: str = "float32", image_size: tuple[int, int] | None = None) -> np.ndarray:
+                    dtype: str = "float32", image_size: tuple[int, int] | None = None,
+                    model_name: str | None = None) -> np.ndarray:
     """Paths or PIL images -> one batch laid out as ``spec`` says.
 
     Where the spec's height/width are dynamic, images go to ``image_size`` (H, W) if given,
-    else keep the first image's size.
+    else keep the first image's size. ``model_name`` (the model's path) names the model in errors.
     """
     import numpy as np
 
@@ -188,8 +198,23 @@ def images_to_batch(images: Sequence[Any], spec: InputSpec, norm: Normalization 
         first = opened[0]
         fallback = image_size or (first.height, first.width)
         size = (spec.height or fallback[0], spec.width or fallback[1])
+    check_image_size(size, f"{model_name + ': ' if model_name else ''}the size images are resized to")
     channels = spec.channels or 3
     batch = np.stack([image_to_hwc(img, size, channels, norm) for img in opened])
     if spec.layout == NCHW:
         batch = batch.transpose(0, 3, 1, 2)
     return np.ascontiguousarray(batch, dtype=dtype)
+
+
+def check_image_size(size: tuple[int, int] | None, what: str) -> None:
+    """Refuse a height x width over PIL's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``).
+
+    Resizing to it would allocate more than any image greenai accepts as input: a model file
+    declaring a 100000 x 100000 input, or such an ``image_size``, would exhaust memory.
+    """
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    if size is not None and limit is not None and size[0] * size[1] > limit:
+        raise UsageError(f"{what}, {size[0]} x {size[1]}, is over PIL's decompression-bomb limit of {limit} "
+                         "pixels; refused (raise PIL.Image.MAX_IMAGE_PIXELS if you mean it)")

@@ -53,7 +53,7 @@ def guess_layout(shape: tuple[int | None, ...], hint: str | None = None) -> str:
     channels, e.g. all dynamic), NCHW, the convention of PyTorch and ONNX exports.
     """
     if hint is not None:
-        if hint.upper() not in LAYOUTS:
+        if not isinstance(hint, str) or hint.upper() not in LAYOUTS:
             from greenai_core.errors import UsageError
 
             raise UsageError(f"layout must be NCHW or NHWC, not {hint!r}")

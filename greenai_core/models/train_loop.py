@@ -26,6 +26,7 @@ from greenai_core.models.training import (
     StopTraining,
     TrainingData,
     TrainingDivergedError,
+    TrainingInterrupted,
     TrainingResult,
 )
 
@@ -153,6 +154,13 @@ def train_model(
                 on_epoch(done)
     except StopTraining:
         result.stopped_early = True
+    except KeyboardInterrupt as exc:  # Ctrl-C: still an interrupt, but the finished epochs are not lost
+        if isinstance(exc, TrainingInterrupted):
+            raise
+        finished = len(result.epochs)
+        raise TrainingInterrupted(
+            f"{model.path}: training interrupted after {finished} finished epoch{'s' if finished != 1 else ''} "
+            "(kept in the exception's result; the model keeps its steps, save_to was not written)", result) from exc
     finally:
         trainer.set_training(False)
     if target is not None:

@@ -101,6 +101,18 @@ class StopTraining(Exception):  # noqa: N818 - a signal, not an error
     """
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (``KeyboardInterrupt``) during ``train``: still a KeyboardInterrupt, carrying what was done.
+
+    ``result`` holds the epochs finished before the interrupt. The model keeps every step taken,
+    the interrupted epoch's included; ``save_to`` is not written (``model.save(path)`` keeps it).
+    """
+
+    def __init__(self, message: str, result: TrainingResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 class TrainingDivergedError(GreenAIError):
     """The loss became NaN or infinite; ``result`` holds the epochs finished before it (nothing is saved)."""
 
@@ -146,6 +158,8 @@ def integer_labels(labels: Any, where: str) -> np.ndarray:
     whole = arr.dtype.kind == "f" and bool(np.all(np.isfinite(arr))) and bool(np.all(arr == np.round(arr)))
     if arr.dtype.kind not in "iu" and not whole:
         raise DatasetError(f"{where}: labels must be integer class indices, not {arr.dtype} values")
+    if arr.size and arr.dtype.kind in "uf" and float(arr.max()) >= 2.0**63:  # would wrap around in int64
+        raise DatasetError(f"{where}: label {float(arr.max()):g} is not a plausible class index")
     out: np.ndarray = arr.astype(np.int64)
     if out.size and int(out.min()) < 0:
         raise DatasetError(f"{where}: labels must not be negative (found {int(out.min())})")

@@ -137,7 +137,7 @@ def test_a_read_raising_anything_leaves_the_other_sockets_and_backends_reporting
 
 def test_summary_names_the_domains_and_the_root(tree: PowercapTree) -> None:
     backend = RaplBackend(server_2s(tree).root)
-    assert backend.summary() == (f"rapl: package-0, dram-0, package-1, dram-1 from {tree.root} (RAPL via powercap, "
+    assert backend.summary() == (f"package-0, dram-0, package-1, dram-1 from {tree.root} (RAPL via powercap, "
                                  "whole machine); total = packages + DRAM")
     with Meter([backend]) as meter:
         pass

@@ -58,7 +58,7 @@ def forge(src: Path, dst: Path, replace: dict[str, Member] | None = None, add: d
     return dst
 
 
-def refused(path: Path, marker: Path, match: str = "") -> None:
+def refused(path: Path, marker: Path, match: str | None = None) -> None:
     with pytest.raises(UnsafeModelError, match=match) as info:
         load_model(path)
     assert "trust=True" in str(info.value) and "\n" not in str(info.value)

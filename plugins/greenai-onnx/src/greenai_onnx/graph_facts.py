@@ -88,8 +88,45 @@ def _constant_values(node: onnx.NodeProto) -> Any:
     return None
 
 
+class CorruptTensor(ValueError):
+    """A constant tensor whose declared dimensions are negative or do not match the data it holds."""
+
+
+#: Bytes per element of the floating-point types, when stored as raw bytes.
+_ITEMSIZE = {1: 4, 10: 2, 16: 2, 11: 8}  # FLOAT, FLOAT16, BFLOAT16, DOUBLE
+
+
+def _float_elements(t: onnx.TensorProto, what: str) -> int:
+    """Elements of a floating-point tensor, its declared dims checked against the data it holds.
+
+    A tensor whose dims are negative, or declare more (or fewer) elements than it stores, is
+    corrupt: counting its dims would give a negative or absurd parameter count.
+    """
+    from onnx import TensorProto
+
+    dims = list(t.dims)
+    if any(d < 0 for d in dims):
+        raise CorruptTensor(f"{what} declares negative dimensions {dims}; corrupt")
+    count = math.prod(dims)
+    if t.data_location == TensorProto.EXTERNAL:
+        length = next((e.value for e in t.external_data if e.key == "length"), "")
+        stored = int(length) // _ITEMSIZE[t.data_type] if length.isdigit() else count  # checked by check_external_data
+    elif t.raw_data:
+        stored = len(t.raw_data) // _ITEMSIZE[t.data_type]
+    else:
+        stored = len(t.double_data) if t.data_type == TensorProto.DOUBLE else (
+            len(t.float_data) if t.data_type == TensorProto.FLOAT else len(t.int32_data))
+    if stored != count:
+        raise CorruptTensor(f"{what} declares dimensions {dims} ({count} elements) but holds {stored}; "
+                            "truncated or corrupt")
+    return count
+
+
 def count_parameters(graph: onnx.GraphProto) -> int:
-    """Elements of every constant floating-point tensor (see the module docstring)."""
+    """Elements of every constant floating-point tensor (see the module docstring).
+
+    Raises ``CorruptTensor`` for a tensor whose dims are negative or disagree with its data.
+    """
     from onnx import TensorProto, numpy_helper
 
     floats = _float_types()
@@ -98,7 +135,7 @@ def count_parameters(graph: onnx.GraphProto) -> int:
         shapes: dict[str, Any] = {}  # constant integer tensors by name, for ConstantOfShape
         for t in g.initializer:
             if t.data_type in floats:
-                total += math.prod(t.dims)
+                total += _float_elements(t, f"initializer {t.name!r}")
             elif t.data_type in (TensorProto.INT64, TensorProto.INT32) and t.data_location != TensorProto.EXTERNAL:
                 try:
                     shapes[t.name] = numpy_helper.to_array(t)
@@ -106,7 +143,7 @@ def count_parameters(graph: onnx.GraphProto) -> int:
                     pass
         for s in g.sparse_initializer:
             if s.values.data_type in floats:
-                total += math.prod(s.values.dims)
+                total += _float_elements(s.values, f"sparse initializer {s.values.name!r}")
         for node in g.node:
             if node.domain not in ("", "ai.onnx") or not node.output:
                 continue
@@ -117,9 +154,11 @@ def count_parameters(graph: onnx.GraphProto) -> int:
                 value = next((a.t for a in node.attribute if a.name == "value"), None)
                 if value is None or value.data_type in floats:
                     try:
-                        total += math.prod(int(d) for d in list(_flat(shapes[node.input[0]])))
+                        dims = [int(d) for d in _flat(shapes[node.input[0]])]
                     except (TypeError, ValueError):
-                        pass
+                        continue
+                    if all(d >= 0 for d in dims):  # a negative size is invalid (onnxruntime refuses it)
+                        total += math.prod(dims)
     return total
 
 
@@ -130,15 +169,16 @@ def _flat(values: Any) -> list[Any]:
 
 
 def _constant_node_floats(node: onnx.NodeProto, floats: set[int]) -> int:
+    what = f"Constant node {node.name or node.output[0]!r}"
     for attr in node.attribute:
         if attr.name == "value" and attr.t.data_type in floats:
-            return math.prod(attr.t.dims)
+            return _float_elements(attr.t, what)
         if attr.name == "value_float":
             return 1
         if attr.name == "value_floats":
             return len(attr.floats)
         if attr.name == "sparse_value" and attr.sparse_tensor.values.data_type in floats:
-            return math.prod(attr.sparse_tensor.values.dims)
+            return _float_elements(attr.sparse_tensor.values, what)
     return 0
 
 

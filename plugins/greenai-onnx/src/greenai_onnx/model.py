@@ -19,11 +19,18 @@ from greenai_core.sdk import (
     ModelFormatError,
     TensorSpec,
     UnsupportedOperationError,
+    UsageError,
     format_shape,
     guess_layout,
     one_line,
 )
-from greenai_onnx.graph_facts import check_external_data, count_parameters, log_severity, quiet_default_logger
+from greenai_onnx.graph_facts import (
+    CorruptTensor,
+    check_external_data,
+    count_parameters,
+    log_severity,
+    quiet_default_logger,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,13 +50,13 @@ def _dtype(value_info: onnx.ValueInfoProto) -> str:
     return str(tensor_dtype_to_np_dtype(value_info.type.tensor_type.elem_type))
 
 
-def _providers(device: Device, ort: Any) -> list[Any]:
+def _providers(path: Path, device: Device, ort: Any) -> list[Any]:
     if device.is_cpu:
         return ["CPUExecutionProvider"]
     available = ort.get_available_providers()
     if "CUDAExecutionProvider" not in available:
         raise DeviceError(
-            f"device {str(device)!r} needs onnxruntime's CUDAExecutionProvider, which this onnxruntime lacks "
+            f"{path}: device {str(device)!r} needs onnxruntime's CUDAExecutionProvider, which this onnxruntime lacks "
             f"(available: {', '.join(available)}); install onnxruntime-gpu"
         )
     return [("CUDAExecutionProvider", {"device_id": device.index})]
@@ -65,6 +72,12 @@ def load_onnx(
     import onnx
     import onnxruntime as ort
 
+    threads = intra_op_num_threads
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 0):
+        raise UsageError(f"intra_op_num_threads must be a non-negative integer (0: onnxruntime's default), "
+                         f"not {threads!r}")
+    if input_name is not None and not isinstance(input_name, str):
+        raise UsageError(f"input_name must be a string, not {input_name!r}")
     try:
         proto = onnx.load(str(path), load_external_data=False)
     except Exception as exc:
@@ -88,7 +101,11 @@ def load_onnx(
     out = graph.output[0]
     output_spec = TensorSpec(out.name, _shape(out), _dtype(out))
     check_external_data(path, graph)  # before onnxruntime opens any file the model names
-    providers = _providers(device, ort)
+    try:
+        num_parameters = count_parameters(graph)
+    except CorruptTensor as exc:
+        raise ModelFormatError(f"{path}: {exc}") from None
+    providers = _providers(path, device, ort)
     options = ort.SessionOptions()
     quiet_default_logger(ort)
     options.log_severity_level = log_severity()  # errors only unless GREENAI_DEBUG: its warnings would drown ours
@@ -103,7 +120,7 @@ def load_onnx(
                           f"{', '.join(session.get_providers())}); refusing to fall back to the CPU silently")
     return OnnxModel(
         session, path=path, format="onnx", device=device, input_spec=spec, output_spec=output_spec,
-        num_parameters=count_parameters(graph), trainable_parameters=None, labels=metadata_labels(proto),
+        num_parameters=num_parameters, trainable_parameters=None, labels=metadata_labels(proto),
         details={"opset": max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=None),
                  "producer": proto.producer_name or None},
     )

@@ -35,6 +35,7 @@ class RaplBackend(EnergyBackend):
 
     name: ClassVar[str] = "rapl"
     total_rule: ClassVar[str] = TOTAL_RULE
+    precedence: ClassVar[int] = 100  # the CPU's own counters: preferred over other meters of the same component
 
     def __init__(self, root: str | os.PathLike[str] | None = None, *, max_power_w: float | None = None) -> None:
         self.root = Path(root if root is not None else os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
@@ -110,7 +111,7 @@ class RaplBackend(EnergyBackend):
 
     def summary(self) -> str:
         zones = self._discover()
-        return (f"rapl: {', '.join(z.domain for z in zones) or 'no zones'} from {self.root} (RAPL via powercap, "
+        return (f"{', '.join(z.domain for z in zones) or 'no zones'} from {self.root} (RAPL via powercap, "
                 f"whole machine); {TOTAL_RULE.split(';')[0]}")
 
     def assumptions(self) -> dict[str, Any]:

@@ -9,8 +9,10 @@ that no ``intel-rapl`` zone provides.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -41,21 +43,40 @@ class Zone:
 _open = os.open
 
 
+#: The longest value a powercap file holds (a 64-bit counter, a zone name) with room to spare.
+MAX_VALUE_BYTES = 64
+_INT_RE = re.compile(r"-?[0-9]{1,40}")
+#: A zone name as the kernel writes them (package-0, core, dram, psys...); anything else is skipped.
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+#: A power limit above this is no real zone's (a hostile or broken tree): ignored.
+MAX_LIMIT_W = 10_000.0
+
+
 def read_text(path: Path) -> str:
-    """Read a small sysfs file (one open, one read: fast, and never a stale descriptor)."""
-    fd = _open(path, os.O_RDONLY)
+    """Read a small sysfs file (one open, one read: fast, and never a stale descriptor).
+
+    Opened without blocking and refused unless it is a regular file (sysfs attributes are):
+    a FIFO or a device swapped in for ``energy_uj`` must not hang or flood a read. A value
+    longer than any powercap value is refused rather than cut (a cut number would be wrong).
+    """
+    fd = _open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        return os.read(fd, 256).decode("ascii", "replace").strip()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, f"{path}: not a regular file")
+        data = os.read(fd, MAX_VALUE_BYTES + 1)
     finally:
         os.close(fd)
+    if len(data) > MAX_VALUE_BYTES:
+        raise ValueError(f"{path}: longer than {MAX_VALUE_BYTES} bytes, not a powercap value")
+    return data.decode("ascii", "replace").strip()
 
 
 def read_int(path: Path) -> int:
+    """A decimal integer exactly as the kernel writes it (no ``+``, ``_``, spaces inside or exponent)."""
     text = read_text(path)
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{path}: expected an integer, found {text[:40]!r}") from None
+    if not _INT_RE.fullmatch(text):
+        raise ValueError(f"{path}: expected an integer, found {text[:40]!r}")
+    return int(text)
 
 
 def _candidates(root: Path) -> list[Path]:
@@ -67,7 +88,11 @@ def _candidates(root: Path) -> list[Path]:
         except OSError:
             return
         for entry in entries:
-            if ZONE_RE.match(entry.name) and entry.is_dir():
+            try:
+                is_zone = bool(ZONE_RE.match(entry.name)) and entry.is_dir()
+            except OSError:  # a symlink loop, a link into an unreadable place: not a zone
+                continue
+            if is_zone:
                 real = os.path.realpath(entry.path)
                 seen.setdefault(real, Path(entry.path))
                 if depth < 3:
@@ -102,6 +127,8 @@ def discover(root: Path) -> tuple[list[Zone], list[str]]:
         parts = _id_parts(path.name)
         try:
             raw_name = read_text(path / "name")
+            if not NAME_RE.fullmatch(raw_name):  # it becomes a domain name, shown in tables and JSON keys
+                raise ValueError(f"{path / 'name'}: not a RAPL zone name: {raw_name[:40]!r}")
             max_range = read_int(path / "max_energy_range_uj")
             if max_range <= 0:
                 raise ValueError(f"{path / 'max_energy_range_uj'}: range must be positive, found {max_range}")
@@ -127,7 +154,7 @@ def discover(root: Path) -> tuple[list[Zone], list[str]]:
                 uw = read_int(path / f"constraint_{constraint}_max_power_uw")
             except (OSError, ValueError):
                 continue
-            if uw > 0:
+            if 0 < uw <= MAX_LIMIT_W * 1e6:  # beyond: no real zone's limit, the default applies
                 max_power = max(max_power or 0.0, uw / 1e6)
         zones.append(Zone(path.name, path, kind, domain, max_range, max_power, m.group(1) == "intel-rapl-mmio"))
     if sum(z.kind == PSYS for z in zones) == 1:

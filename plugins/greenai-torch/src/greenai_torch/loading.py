@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pickle
 import sys
 import warnings
 from pathlib import Path
@@ -29,7 +30,7 @@ from greenai_core.sdk import (
     one_line,
 )
 from greenai_torch.audit import audit_archive
-from greenai_torch.kinds import EXPORT, PICKLE, STATE_DICT, TORCHSCRIPT, detect_kind
+from greenai_torch.kinds import EXPORT, PICKLE, STATE_DICT, TORCHSCRIPT, classify_fully, detect
 from greenai_torch.model import TorchModel
 
 if TYPE_CHECKING:
@@ -41,15 +42,16 @@ _CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model")
 
 
 
-def torch_device(device: Device) -> torch.device:
+def torch_device(device: Device, path: Path | None = None) -> torch.device:
     import torch
 
+    where = f"{path}: " if path is not None else ""
     if device.is_cpu:
         return torch.device("cpu")
     if not torch.cuda.is_available():
-        raise DeviceError(f"device {str(device)!r}: CUDA is not available to torch {torch.__version__}")
+        raise DeviceError(f"{where}device {str(device)!r}: CUDA is not available to torch {torch.__version__}")
     if device.index >= torch.cuda.device_count():
-        raise DeviceError(f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA device(s) here")
+        raise DeviceError(f"{where}device {str(device)!r}: only {torch.cuda.device_count()} CUDA device(s) here")
     return torch.device("cuda", device.index)
 
 
@@ -95,6 +97,14 @@ def _state_dict(path: Path, device: torch.device) -> dict[str, Any]:
 
     try:
         loaded = torch.load(str(path), map_location=device, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights only load failed" not in str(exc).lower():
+            raise ModelFormatError(f"{path}: unreadable PyTorch state_dict ({one_line(exc)})") from exc
+        # A pickle too long to check when recognised (kinds.SNIFF_OPS) that is in fact a full pickle.
+        raise UnsafeModelError(
+            f"{path}: torch's weights-only loader refused it: it holds more than tensors (a fully pickled model, "
+            "whose code runs when loaded?). Pass trust=True (CLI: --trust) only for a file you trust"
+        ) from None
     except Exception as exc:
         raise ModelFormatError(f"{path}: unreadable PyTorch state_dict ({one_line(exc)})") from exc
     if isinstance(loaded, dict):
@@ -143,17 +153,25 @@ def _first_conv_channels(module: Any) -> int | None:
     return None
 
 
+def _parse_input_shape(value: Any) -> tuple[int | None, ...]:
+    """(N, C, H, W) from (C, H, W) or (N, C, H, W) of integers; None or a negative integer is dynamic."""
+    bad = UsageError(f"input_shape must be (C, H, W) or (N, C, H, W) of integers (-1 or None: dynamic), "
+                     f"not {value!r}")
+    if not isinstance(value, (list, tuple)) or len(value) not in (3, 4):
+        raise bad
+    if not all(d is None or (isinstance(d, int) and not isinstance(d, bool) and d != 0) for d in value):
+        raise bad
+    dims = tuple(None if d is None or d < 0 else int(d) for d in value)
+    return (None, *dims) if len(dims) == 3 else dims
+
+
 def _input_spec(module: Any, program: Any, input_shape: Any, path: Path) -> tuple[InputSpec, str]:
     """The input spec and where it came from. The layout is guessed from the shape (NCHW where it cannot
     tell); a ``layout`` option is applied by the core afterwards (``TorchModel._with_layout``)."""
     params = list(module.parameters())
     dtype = str(params[0].dtype).removeprefix("torch.") if params else "float32"
     if input_shape is not None:
-        dims = tuple(None if d is None or int(d) < 0 else int(d) for d in input_shape)
-        if len(dims) == 3:
-            dims = (None, *dims)
-        if len(dims) != 4:
-            raise UsageError(f"input_shape must be (C, H, W) or (N, C, H, W), not {input_shape!r}")
+        dims = _parse_input_shape(input_shape)
         return InputSpec("input", dims, dtype, guess_layout(dims)), "option input_shape"
     if program is not None:
         name = program.graph_signature.user_inputs[0]
@@ -184,10 +202,13 @@ def load_torch(
 ) -> TorchModel:
     import torch
 
-    kind = detect_kind(path)
+    detected = detect(path)
+    kind = detected.kind
+    if kind == STATE_DICT and not detected.verified and trust:  # too long to walk when sniffing: walk it now
+        kind = classify_fully(path, detected)
     if not trust and kind is not None:
         audit_archive(path, kind)  # before torch opens the file: refuses what would run code
-    dev = torch_device(device)
+    dev = torch_device(device, path)
     program = None
     try:
         if kind == PICKLE:

@@ -69,17 +69,24 @@ _STRING_OPS = {"STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "SHORT_BINUN
 _MAX_ITEMS = 2_000_000  # stack or memo entries: beyond this a pickle is refused, not simulated
 
 
-def pickle_globals(data: bytes) -> list[str]:
+class PickleTooLong(UnverifiablePickle):
+    """More opcodes than the caller's budget: not verified (which says nothing against it)."""
+
+
+def pickle_globals(data: bytes, max_ops: int | None = None) -> list[str]:
     """The ``"module name"`` globals the first pickle in ``data`` references, read without executing it.
 
     Raises :class:`UnverifiablePickle` for malformed data, extension-registry codes, or a
-    ``STACK_GLOBAL`` whose operands are not known strings.
+    ``STACK_GLOBAL`` whose operands are not known strings; :class:`PickleTooLong` past
+    ``max_ops`` opcodes (walking them costs ~3 us each: a budget bounds the time).
     """
     found: list[str] = []
     stack: list[Any] = []
     memo: dict[int, Any] = {}
     try:
-        for opcode, arg, _pos in pickletools.genops(data):
+        for count, (opcode, arg, _pos) in enumerate(pickletools.genops(data)):
+            if max_ops is not None and count >= max_ops:
+                raise PickleTooLong(f"over {max_ops} pickle opcodes")
             _step(opcode, arg, stack, memo, found)
             if len(stack) > _MAX_ITEMS or len(memo) > _MAX_ITEMS:
                 raise UnverifiablePickle("pickle too large to verify")
@@ -136,9 +143,9 @@ def _generic(opcode: pickletools.OpcodeInfo, stack: list[Any]) -> None:
     stack.extend([None] * len(opcode.stack_after))
 
 
-def unsafe_globals(data: bytes, allows: Callable[[str], bool]) -> list[str]:
+def unsafe_globals(data: bytes, allows: Callable[[str], bool], max_ops: int | None = None) -> list[str]:
     """The globals of the pickle in ``data`` that ``allows`` rejects (sorted, unique); raises UnverifiablePickle."""
-    return sorted({ref for ref in pickle_globals(data) if not allows(ref)})
+    return sorted({ref for ref in pickle_globals(data, max_ops) if not allows(ref)})
 
 
 def describe(refs: Iterable[str], limit: int = 4) -> str:
