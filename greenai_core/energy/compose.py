@@ -60,10 +60,16 @@ def open_edge(backend: EnergyBackend, tracker_for: Any) -> Edge:
     except Exception as exc:
         edge.error = f"counters() failed: {type(exc).__name__}: {one_line(exc)}"
         return edge
-    edge.version = str(_guarded(edge, "version", lambda: backend.version, ""))
-    edge.assumptions = dict(_guarded(edge, "assumptions()", backend.assumptions, {}))
-    edge.summary = str(_guarded(edge, "summary()", backend.summary, ""))
-    edge.warnings += [str(w) for w in _guarded(edge, "warnings()", backend.warnings, [])]
+    facts = edge.tracker.report_facts
+    if facts is None:  # once per tracker: these calls cost more than the reads themselves
+        version = str(_guarded(edge, "version", lambda: backend.version, ""))
+        assumptions = dict(_guarded(edge, "assumptions()", backend.assumptions, {}))
+        summary = str(_guarded(edge, "summary()", backend.summary, ""))
+        edge.warnings += [str(w) for w in _guarded(edge, "warnings()", backend.warnings, [])]
+        facts = edge.tracker.report_facts = (version, assumptions, summary, tuple(edge.warnings))
+    edge.version, assumptions, edge.summary, warnings = facts
+    edge.assumptions = dict(assumptions)
+    edge.warnings = list(warnings)
     return edge
 
 

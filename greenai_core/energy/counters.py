@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from greenai_core.energy.backend import COMPONENTS, SCOPES, CounterSpec, EnergyBackend
 from greenai_core.energy.events import EventLog
@@ -174,6 +175,9 @@ class CounterTracker:
         self._lock = threading.Lock()
         self._log = EventLog(backend.name)
         self._open = 0
+        #: What the backend says of its figures (version, assumptions, summary, standing warnings),
+        #: asked once per tracker: a change of inputs that matters changes the specs, hence the tracker.
+        self.report_facts: tuple[str, dict[str, Any], str, tuple[str, ...]] | None = None
         self._last_time = _now()
 
     # -- what windows and the poller call ------------------------------------------------

@@ -1,8 +1,42 @@
-"""Model formats, the Model contract and loading."""
+"""Model formats, the Model contract and loading.
 
-from greenai_core.models.format import ModelFormat, select_format
-from greenai_core.models.loading import load_model
-from greenai_core.models.model import Model
-from greenai_core.models.spec import NCHW, NHWC, InputSpec, TensorSpec
+Names load on first access: the plugin registry imports ``models.format`` to check what
+plugins register, and that must not pull in the model, preprocessing or loading code.
+"""
 
-__all__ = ["NCHW", "NHWC", "InputSpec", "Model", "ModelFormat", "TensorSpec", "load_model", "select_format"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "ModelFormat": "greenai_core.models.format",
+    "select_format": "greenai_core.models.format",
+    "load_model": "greenai_core.models.loading",
+    "Model": "greenai_core.models.model",
+    "NCHW": "greenai_core.models.spec",
+    "NHWC": "greenai_core.models.spec",
+    "InputSpec": "greenai_core.models.spec",
+    "TensorSpec": "greenai_core.models.spec",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from greenai_core.models.format import ModelFormat, select_format
+    from greenai_core.models.loading import load_model
+    from greenai_core.models.model import Model
+    from greenai_core.models.spec import NCHW, NHWC, InputSpec, TensorSpec
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'greenai_core.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

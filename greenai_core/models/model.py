@@ -20,6 +20,7 @@ the user are applied by the core after ``load`` returns.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -230,7 +231,7 @@ class Model(ABC):
                     f"{self.path}: input array has shape {list(x.shape)} but the model takes "
                     f"{format_shape(spec.shape)} ({spec.layout})"
                 )
-        if str(x.dtype) != spec.dtype:
+        if x.dtype != _np_dtype(spec.dtype):  # np.dtype equality: str(x.dtype) costs ~10 us per call
             raise UsageError(
                 f"{self.path}: input array is {x.dtype} but the model takes {spec.dtype}; "
                 f"convert it with x.astype('{spec.dtype}')"
@@ -308,3 +309,9 @@ def file_size(path: Path) -> int:
         return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return path.stat().st_size
 
+
+@functools.lru_cache(maxsize=32)
+def _np_dtype(name: str) -> Any:
+    import numpy as np
+
+    return np.dtype(name)

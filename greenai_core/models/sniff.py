@@ -15,11 +15,13 @@ import io
 import os
 import stat
 import struct
-import zipfile
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from greenai_core.errors import ModelFormatError
+
+if TYPE_CHECKING:  # zipfile costs ~7 ms to import: only the formats that read zips pay it
+    import zipfile
 
 #: A zip archive with more members than this is refused before its central directory is parsed
 #: (a ZipInfo costs ~0.5 KiB; PyTorch archives hold one member per tensor, rarely over a few thousand).
@@ -123,6 +125,8 @@ def open_zip(source: Path | IO[bytes], *, name: str | None = None) -> zipfile.Zi
     members with :func:`read_member`. Close it (``with open_zip(p) as zf:``); it closes the
     file it opened or was given.
     """
+    import zipfile
+
     label = name or str(source)
     if isinstance(source, (str, os.PathLike)):
         try:
@@ -198,6 +202,8 @@ def read_member(zf: zipfile.ZipFile, name: str, limit: int = MAX_MEMBER_BYTES) -
     chunks, stopping past ``limit`` whatever the header declared. Raises ``ModelFormatError``
     naming the archive and member.
     """
+    import zipfile
+
     info = check_member(zf, name, limit)
     where = f"{zf.filename}: member {name}"
     out = io.BytesIO()

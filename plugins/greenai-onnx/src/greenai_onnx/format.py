@@ -8,9 +8,12 @@ tags. That is cheap to check and rejects zips, images, pickles and random bytes.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from greenai_core.sdk import Device, Model, ModelFormat, read_head
+from greenai_core.sdk import ModelFormat, read_head
+
+if TYPE_CHECKING:
+    from greenai_core.sdk import Device, Model
 
 #: Tags (field number << 3 | wire type) of ModelProto's fields.
 _MODEL_TAGS = {0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72, 0x7A, 0x8A}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from greenai_core.sdk import Device, Model, ModelFormat
-from greenai_torch.kinds import detect_kind, explain
+from greenai_core.sdk import ModelFormat
+
+if TYPE_CHECKING:  # discovery imports this module: kinds (pickletools, zipfile) loads at the first sniff
+    from greenai_core.sdk import Device, Model
 
 
 class TorchFormat(ModelFormat):
@@ -21,9 +23,13 @@ class TorchFormat(ModelFormat):
     device_kinds = ("cpu", "cuda")
 
     def sniff(self, path: Path) -> bool:
+        from greenai_torch.kinds import detect_kind
+
         return path.is_file() and detect_kind(path) is not None
 
     def explain(self, path: Path) -> str:
+        from greenai_torch.kinds import explain
+
         return explain(path)
 
     def load(self, path: Path, *, device: Device, trust: bool, **options: Any) -> Model:
