@@ -26,6 +26,7 @@ import pluggy
 
 from greenai_core import hookspecs
 from greenai_core.energy.backend import EnergyBackend, ProbeResult
+from greenai_core.entry_points import EntryPoint, entry_points
 from greenai_core.errors import BackendUnavailableError, GreenAIError, PluginError, UsageError, one_line
 from greenai_core.models.format import ModelFormat
 
@@ -105,12 +106,7 @@ class Registry:
                                functools.partial(importlib.import_module, module))
             if self._use_entry_points:
                 for ep in _entry_points():
-                    dist = getattr(ep, "dist", None)
-                    record = PluginRecord(
-                        ep.name,
-                        dist.metadata["Name"] if dist is not None else None,
-                        dist.version if dist is not None else None,
-                    )
+                    record = PluginRecord(ep.name, ep.dist_name, ep.dist_version)
                     if ep.name in self.disabled:
                         record.status = "disabled"
                         self._records[ep.name] = record
@@ -310,22 +306,15 @@ def _describe_error(exc: BaseException) -> str:
     return one_line(exc) if isinstance(exc, GreenAIError) else f"{type(exc).__name__}: {one_line(exc)}"
 
 
-def _entry_points() -> list[Any]:
-    from importlib.metadata import entry_points
-
+def _entry_points() -> list[EntryPoint]:
+    found: list[EntryPoint] = []
     seen: set[tuple[str, str]] = set()
-    found = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if (ep.name, ep.value) not in seen:  # the same dist can be visible twice on sys.path
+    for ep in entry_points(ENTRY_POINT_GROUP):
+        if (ep.name, ep.value) not in seen:  # the same plugin under two distribution names
             seen.add((ep.name, ep.value))
             found.append(ep)
     # Sorted, so that a clash is won by the same plugin whatever the order of sys.path.
-    return sorted(found, key=lambda ep: (ep.name, _dist_name(ep), ep.value))
-
-
-def _dist_name(ep: Any) -> str:
-    dist = getattr(ep, "dist", None)
-    return str(dist.metadata["Name"]) if dist is not None else ""
+    return sorted(found, key=lambda ep: (ep.name, ep.dist_name or "", ep.value))
 
 
 def _core_version() -> str:
