@@ -81,10 +81,11 @@ def all_plugins(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on everything, mypy (strict) on the core."""
-    session.install("ruff", "mypy", ".")
+    """ruff on everything, mypy (strict) on the core and on the template plugin authors copy."""
+    session.install("ruff", "mypy", ".", "plugins/_template")
     session.run("ruff", "check", "greenai_core", "plugins", "tests", "benchmarks", "noxfile.py")
     session.run("mypy", "greenai_core")
+    session.run("mypy", "--strict", "plugins/_template/src")
 
 
 @nox.session

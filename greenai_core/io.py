@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -73,14 +74,38 @@ def _destination(path: str | Path) -> _Destination:
         return _Destination(given, WRITE_THROUGH, None)
     if not stat.S_ISREG(st.st_mode):
         raise UsageError(f"{given}: is {_kind(st.st_mode)}; give a file path")
+    if _through_fd_link(given):  # /dev/stdout redirected to a file: it may hold the command's output too
+        return _Destination(given, WRITE_THROUGH, None)
     real = Path(os.path.realpath(given))
     try:
         same = os.path.samestat(os.stat(real), st)
     except OSError:
         same = False
-    if not same:  # reached through a /proc magic link (e.g. /dev/stdout redirected to a file)
+    if not same:  # reached through a link realpath cannot follow (a deleted file behind a /proc link)
         return _Destination(given, WRITE_THROUGH, None)
     return _Destination(real, REPLACE, stat.S_IMODE(st.st_mode))
+
+
+#: A /proc "magic" link to an open file: /proc/self/fd/1, /proc/<pid>/task/<tid>/fd/3 (/dev/stdout and /dev/fd/N
+#: lead there). realpath follows it to the file's name, but the file is someone's open stream, not ours to replace.
+_FD_LINK = re.compile(r"/proc/(?:self|thread-self|\d+)(?:/task/\d+)?/fd/[^/]+")
+#: Symlinks followed at most (the kernel's own limit is 40).
+_MAX_LINKS = 40
+
+
+def _through_fd_link(path: Path) -> bool:
+    """Whether ``path`` reaches its file through a /proc fd link (``/dev/stdout``, ``/dev/fd/1``...)."""
+    current = os.path.abspath(path)
+    for _ in range(_MAX_LINKS):
+        current = os.path.join(os.path.realpath(os.path.dirname(current)), os.path.basename(current))
+        if _FD_LINK.fullmatch(current):
+            return True
+        try:
+            target = os.readlink(current)
+        except OSError:  # not a link (or gone): the chain ends at a plain name
+            return False
+        current = os.path.normpath(os.path.join(os.path.dirname(current), target))
+    return False
 
 
 def _probe_folder(given: Path, folder: Path) -> None:

@@ -26,6 +26,7 @@ import pluggy
 
 from greenai_core import hookspecs
 from greenai_core.energy.backend import EnergyBackend, ProbeResult
+from greenai_core.energy.probing import probe_backend
 from greenai_core.entry_points import EntryPoint, entry_points
 from greenai_core.errors import BackendUnavailableError, GreenAIError, PluginError, UsageError, one_line
 from greenai_core.models.format import ModelFormat
@@ -268,7 +269,7 @@ class Registry:
         except BackendUnavailableError as exc:
             return ProbeResult.unavailable(exc.reason)
         try:
-            result = backend.probe()
+            result = probe_backend(backend)  # bounded in time: a wedged driver must not hang `greenai plugins`
         except Exception as exc:  # a probe must answer, not raise; record it as the reason
             reason = f"probe failed: {_describe_error(exc)}"
         else:

@@ -76,6 +76,9 @@ _EXPORTS: dict[str, str] = {
     "atomic_write_text": "greenai_core.io",
     "check_writable": "greenai_core.io",
     "atomic_path": "greenai_core.io",
+    # models saved as folders (a TensorFlow SavedModel): greenai_core/io_folders.py
+    "atomic_folder": "greenai_core.io_folders",
+    "check_writable_folder": "greenai_core.io_folders",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -113,6 +116,10 @@ if TYPE_CHECKING:  # type checkers see the real names; at run time __getattr__ l
         atomic_path as atomic_path,
         atomic_write_text as atomic_write_text,
         check_writable as check_writable,
+    )
+    from greenai_core.io_folders import (
+        atomic_folder as atomic_folder,
+        check_writable_folder as check_writable_folder,
     )
     from greenai_core.models.devices import (
         Device as Device,

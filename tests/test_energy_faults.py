@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
 from fake_backends import Clock, FakeCounterBackend
 
 from greenai_core import Meter
 from greenai_core.energy import CounterSpec, EnergyBackend, Measurement, counters
+from greenai_core.energy.poller import ERRORS_KEPT, Poller
 from greenai_core.energy.selection import tracker_for
 
 
@@ -73,7 +74,8 @@ def test_wrap_or_reset_ambiguous_says_so_and_counts_only_what_is_vouched(clock: 
     m = window(fake, clock, [(4.0, 50), (1.0, 60)])  # a wrap would be 25 W: above 10 W, under 4 x 10 W
     assert m.energy_j == 10.0 and m.partial_domains == ("package-0",)
     assert any("package-0 went backwards (950 -> 50): a wrap (100 J in 4 s, above the usual 10 W) or a reset, "
-               "cannot tell which" in w and "up to 100 J missing" in w for w in m.warnings)
+               "cannot tell which; that step is not counted (100 J missing if it was a wrap, an unknown amount if a "
+               "reset), figure partial" in w for w in m.warnings)
 
 
 def test_a_step_back_too_fast_for_a_wrap_is_a_reset(clock: Clock) -> None:
@@ -102,6 +104,43 @@ def test_a_reading_out_of_range_or_not_a_number_breaks_the_chain(clock: Clock, g
     # 4 J vouched before the bad reading, 9 J after the chain restarted at 20; 4 -> 20 is unknown.
     assert m.energy_j == 13.0 and m.partial_domains == ("package-0",) and m.unreadable_domains == ()
     assert any(f"package-0 read {garbage!r}, not a number in [0, 1000]" in w for w in m.warnings)
+
+
+@pytest.mark.parametrize("garbage", [-5, -1e-9, float("nan"), float("inf"), "12", None])
+def test_a_reading_outside_zero_to_infinity_breaks_the_chain_of_a_counter_that_never_wraps(
+    clock: Clock, garbage: object
+) -> None:
+    plain = FakeCounterBackend(["package-0"], max_power_w=10.0, name="plain")  # wrap_range None
+    m = window(plain, clock, [(1.0, 4), (1.0, garbage), (1.0, 20), (1.0, 29)])
+    assert m.energy_j == 13.0 and m.partial_domains == ("package-0",) and m.unreadable_domains == ()
+    assert any(f"plain: package-0 read {garbage!r}, not a number in [0, inf); the energy until the next good "
+               "reading is missing, figure partial" in w for w in m.warnings)
+
+
+class HostileMapping(Mapping[str, float]):
+    """What a plugin's read() might return: a mapping that fails when looked into."""
+
+    def __getitem__(self, key: str) -> float:
+        raise RuntimeError("lazy sensor value failed")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["package-0"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+def test_a_mapping_that_raises_when_read_is_a_failed_read_not_a_crash(clock: Clock) -> None:
+    fake = counter()
+    other = counter(name="other")
+    meter = Meter([fake, other]).start()
+    fake.read = lambda: HostileMapping()  # type: ignore[assignment,method-assign,return-value]
+    clock.t += 1
+    other.set("package-0", 6)
+    m = sane(meter.stop())  # no exception
+    assert m.domains == {"fake:package-0": 0.0, "other:package-0": 6.0} and m.energy_j == 6.0
+    assert any("fake: read() raised RuntimeError: lazy sensor value failed; package-0 unreadable" in w
+               for w in m.warnings)
 
 
 class Flaky(FakeCounterBackend):
@@ -212,6 +251,34 @@ def test_poller_read_failures_reach_every_open_window_of_that_backend() -> None:
         assert m.partial_domains == ("package-0",)
         assert any("fake: read() raised RuntimeError: i2c timeout" in w for w in m.warnings)
     assert results[2].warnings == () and not results[2].partial
+
+
+def test_poller_failures_outside_read_reach_the_open_windows_and_its_error_store_is_bounded() -> None:
+    fake = counter()
+    before = Meter([fake]).start().stop()  # a window closed before the failures: not blamed
+    meter = Meter([fake]).start()
+    tracker = tracker_for(fake)
+    poller = Poller()  # its own, not the shared one: only this test's errors in it
+    failures = iter(range(10**6))
+
+    def broken_sample() -> None:
+        raise RuntimeError(f"bug {next(failures)}")
+
+    def broken_callback(snap: object) -> None:
+        raise ValueError("timeline store full")
+
+    tracker.sample = broken_sample  # type: ignore[assignment,method-assign]
+    for _ in range(3 * ERRORS_KEPT):
+        poller._sample(tracker, [])
+    del tracker.sample  # the class's own again
+    for _ in range(3 * ERRORS_KEPT):
+        poller._sample(tracker, [broken_callback])
+    assert len(poller.errors) == ERRORS_KEPT  # bounded: the latest are kept
+    assert poller.errors[0] == "fake: timeline callback failed: ValueError: timeline store full"
+    m = sane(meter.stop())
+    assert "fake: the poller's read failed: RuntimeError: bug 0" in m.warnings
+    assert f"fake: the poller's read failed: RuntimeError: bug {3 * ERRORS_KEPT - 1}" in m.warnings
+    assert before.warnings == () and sane(Meter([fake]).start().stop()).warnings == ()  # nor one opened after
 
 
 def test_the_event_store_is_bounded_and_a_window_says_when_it_lost_some(clock: Clock) -> None:

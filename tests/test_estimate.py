@@ -119,3 +119,21 @@ def test_a_few_milliseconds_of_cpu_give_a_positive_figure_close_to_cpu_time(monk
     assert (inner1 - inner0) * 10 <= m.energy_j + 1e-6 * 10
     assert m.energy_j <= (outer1 - outer0) * 10 + 1e-6 * 10
     assert not any("coarse" in w for w in m.warnings)
+
+
+def test_a_live_descendant_is_read_in_nanoseconds_from_schedstat_not_in_ticks() -> None:
+    """A stopped child holds still: its figure is exactly its threads' schedstat run time, not a tick count."""
+    child = "import os, signal, time\nend = time.process_time() + 0.03\nwhile time.process_time() < end: pass\n" \
+            "os.kill(os.getpid(), signal.SIGSTOP)"
+    proc = subprocess.Popen([sys.executable, "-c", child])
+    try:
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status)
+        tasks = os.listdir(f"/proc/{proc.pid}/task")
+        run_ns = sum(int(open(f"/proc/{proc.pid}/task/{t}/schedstat").read().split()[0]) for t in tasks)
+        seconds, kids = estimate._descendant(proc.pid)
+        assert (seconds, kids) == (run_ns / 1e9, [])
+        assert proc.pid in estimate.own_children()
+    finally:
+        proc.kill()
+        proc.wait()

@@ -100,6 +100,26 @@ def test_character_device_is_written_through() -> None:
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
+@pytest.mark.parametrize("link", ["/dev/fd/{fd}", "/proc/self/fd/{fd}"])
+def test_a_file_open_on_a_descriptor_is_written_through_not_replaced(link: str, tmp_path: Path) -> None:
+    """``--json /dev/stdout`` with stdout redirected to a file: that file holds the command's output too."""
+    target = tmp_path / "out.txt"
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, b"the command's output\n")
+        inode = target.stat().st_ino
+        path = link.format(fd=fd)
+        assert check_writable(path) == Path(path)
+        atomic_write_text(path, "{}\n")
+        with pytest.raises(UsageError, match="is not a regular file"):
+            check_writable(path, regular_only=True)  # a model is never saved through someone's stream
+    finally:
+        os.close(fd)
+    assert target.read_text() == "the command's output\n{}\n"
+    assert target.stat().st_ino == inode  # the same file, appended to, not replaced
+    assert leftovers(tmp_path) == []
+
+
 @pytest.mark.parametrize("case", ["directory", "dangling", "socket", "folder-path", "missing-folder", "not-a-folder"])
 def test_refused_targets_are_one_line_naming_the_path(case: str, tmp_path: Path, unix_socket: Path) -> None:
     target: Path | str

@@ -66,7 +66,10 @@ def read_until(fd: int, needle: str, seen: list[str], deadline: float, once: boo
     return True
 
 
-def test_ctrl_c_in_a_terminal_reaches_the_command_and_reports_interrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_ctrl_c_and_sigterm_in_a_terminal_reach_the_command_and_report_interrupted(how: str, tmp_path: Path) -> None:
+    """greenai in a real pseudo-terminal, in its foreground group: ^C typed on it, or SIGTERM sent to greenai alone."""
+    signum = signal.SIGINT if how == "ctrl-c" else signal.SIGTERM
     out = tmp_path / "m.json"
     master, slave = os.openpty()
     proc = subprocess.Popen(
@@ -81,7 +84,10 @@ def test_ctrl_c_in_a_terminal_reaches_the_command_and_reports_interrupted(tmp_pa
         while not "".join(seen).split("child: SIGINT", 1)[1].strip():
             read_until(master, "\0never", seen, time.monotonic() + 10, once=True)
         assert "child: SIGINT default" in "".join(seen), "the command inherited an ignored SIGINT"
-        os.write(master, b"\x03")  # the terminal's ^C: the kernel signals the foreground group
+        if how == "ctrl-c":
+            os.write(master, b"\x03")  # the terminal's ^C: the kernel signals the foreground group
+        else:
+            proc.send_signal(signal.SIGTERM)  # to greenai only (the launcher exec'd it): it must pass it on
         read_until(master, "\0never", seen, time.monotonic() + 60)
         code = proc.wait(timeout=30)
     finally:
@@ -90,11 +96,11 @@ def test_ctrl_c_in_a_terminal_reaches_the_command_and_reports_interrupted(tmp_pa
             proc.wait()
         os.close(master)
     text = "".join(seen)
-    assert "child: saw SIGINT" in text
-    assert "warning: interrupted by SIGINT" in text and "total" in text and "Traceback" not in text
-    assert code == 130
+    assert f"child: saw {signum.name}" in text
+    assert f"warning: interrupted by {signum.name}" in text and "total" in text and "Traceback" not in text
+    assert code == 128 + signum
     data = json.loads(out.read_text())
-    assert data["interrupted"] == "SIGINT" and data["exit_code"] == 130
+    assert data["interrupted"] == signum.name and data["exit_code"] == 128 + signum
     assert math.isfinite(data["energy_j"]) and data["energy_j"] >= 0
 
 
@@ -175,6 +181,16 @@ def test_json_through_a_fifo_and_a_symlink(tmp_path: Path) -> None:
     r = greenai("measure", "--json", str(link), "--", sys.executable, "-c", "pass")
     assert r.returncode == 0, r.stderr
     assert link.is_symlink() and json.loads(real.read_text())["exit_code"] == 0
+
+
+def test_json_to_dev_stdout_redirected_to_a_file_keeps_the_command_output(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    with open(out, "w") as fh:  # as the shell does for `greenai measure --json /dev/stdout -- cmd > out.txt`
+        r = subprocess.run([*GREENAI, "measure", "--json", "/dev/stdout", "--", sys.executable, "-c",
+                            "print('from the command')"], stdout=fh, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    first, rest = out.read_text().split("\n", 1)
+    assert first == "from the command" and json.loads(rest)["exit_code"] == 0
 
 
 @pytest.mark.parametrize("case", ["not-found", "not-executable", "directory", "bad-format", "not-a-dir-component",

@@ -171,7 +171,8 @@ def test_a_plugin_returning_no_model_is_refused(linear: Path) -> None:
         load_model(linear, fail="not-a-model")
 
 
-def test_a_sniffer_that_raises_is_recorded_and_others_still_load(registry: Registry, tmp_path: Path) -> None:
+def test_a_sniffer_that_raises_is_recorded_and_others_still_load(registry: Registry, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     class Broken(LinearFormat):
         name = "broken"
         suffixes = (".lin",)
@@ -183,7 +184,10 @@ def test_a_sniffer_that_raises_is_recorded_and_others_still_load(registry: Regis
     with load_model(random_linear(tmp_path / "m.lin")) as model:
         assert model.format == "linear"
     record = {p.name: p for p in registry.plugins()}["numpy-tests"]
-    assert "sniffer bug" in json.dumps(record.to_dict())
+    assert record.errors == ["model format 'broken': sniff(m.lin) raised ValueError: sniffer bug"]
+    assert main(["plugins"]) == 0  # the plugins table of this process shows the fault against the plugin
+    rows = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
+    assert "numpy-tests model format 'broken': sniff(m.lin) raised ValueError: sniffer bug" in rows
 
 
 # -- batched predict -----------------------------------------------------------------------

@@ -139,20 +139,42 @@ def test_a_folder_with_more_classes_than_outputs_fails_before_training(model: Li
     assert LinearModel.steps_taken == steps
 
 
-@pytest.mark.parametrize("kind", ["missing folder", "folder", "symlink to a device", "dangling symlink", "device"])
+def test_validation_labels_are_checked_before_the_first_step(model: LinearModel) -> None:
+    images, labels = separable(4)
+    cases = [((images, np.array([0, 1, 2, 1])), "validation data: label 2 is outside the model's 2 outputs (0 to 1)"),
+             ((images, np.array([0, 1, 0.5, 1])), "validation data arrays: labels must be integer class indices"),
+             ((images, labels[:3]), "validation data arrays: 4 images but 3 labels")]
+    for validation, message in cases:
+        steps, weights = _steps_before(model)
+        with pytest.raises(DatasetError) as info:
+            model.train((images, labels), validation=validation)
+        assert message in str(info.value)
+        assert LinearModel.steps_taken == steps and np.array_equal(model.weights, weights)
+
+
+@pytest.mark.parametrize("kind", ["missing folder", "folder", "symlink to a device", "dangling symlink", "device",
+                                  "fifo", "symlink to a fifo"])
 def test_save_to_is_checked_before_training(model: LinearModel, tmp_path: Path, kind: str) -> None:
     target = {"missing folder": tmp_path / "nope" / "m.lin", "folder": tmp_path, "device": Path("/dev/null"),
-              "symlink to a device": tmp_path / "dev.lin", "dangling symlink": tmp_path / "dangling.lin"}[kind]
+              "symlink to a device": tmp_path / "dev.lin", "dangling symlink": tmp_path / "dangling.lin",
+              "fifo": tmp_path / "pipe.lin", "symlink to a fifo": tmp_path / "to-pipe.lin"}[kind]
     if kind == "symlink to a device":
         target.symlink_to("/dev/null")
     if kind == "dangling symlink":
         target.symlink_to(tmp_path / "gone")
+    if "fifo" in kind:
+        os.mkfifo(tmp_path / "pipe.lin")
+        if kind == "symlink to a fifo":
+            target.symlink_to(tmp_path / "pipe.lin")
     steps = LinearModel.steps_taken
     with pytest.raises(UsageError) as info:
         model.train(separable(4), save_to=target)
     assert str(target).rstrip("/") in str(info.value)
     assert LinearModel.steps_taken == steps
-    assert os.path.islink(target) or not target.exists() or target.is_dir() or target.is_char_device()
+    assert os.path.islink(target) or not target.exists() or target.is_dir() or target.is_char_device() \
+        or target.is_fifo()
+    if kind.startswith("symlink"):
+        assert target.is_symlink()  # never replaced by a file
 
 
 def test_save_to_writes_atomically_in_the_models_kind(model: LinearModel, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,10 +13,10 @@ from typing import Any
 import pytest
 from greenai_cli_runner import greenai, install_distribution
 
-from greenai_core import hookimpl
+from greenai_core import Meter, hookimpl
 from greenai_core.cli import main
 from greenai_core.cli.plugins_cmd import collect
-from greenai_core.energy import CounterSpec, EnergyBackend, ProbeResult
+from greenai_core.energy import CounterSpec, EnergyBackend, ProbeResult, probing
 from greenai_core.errors import BackendUnavailableError, GreenAIError
 from greenai_core.models import ModelFormat
 from greenai_core.plugins import MAX_RECORDED_ERRORS, Registry
@@ -123,6 +124,38 @@ def test_raising_constructor_and_probe_are_recorded_and_skipped(registry: Regist
     assert next(p for p in listed["plugins"] if p["name"] == "faulty")["errors"] == record.errors
 
 
+class Wedged(ConstantBackend):
+    """A sensor whose driver never answers its probe (until the test lets it go)."""
+
+    name = "wedged"
+    release = threading.Event()
+
+    def probe(self) -> ProbeResult:
+        self.release.wait()
+        return ProbeResult.unavailable("released")
+
+
+def test_a_probe_that_never_answers_is_a_failed_probe_not_a_hang(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(probing, "PROBE_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(Wedged, "release", threading.Event())  # a fresh one each run
+    record = registry.add_plugin(plugin(register_energy_backends=lambda register: register(Wedged)), "wedged-plugin")
+    try:
+        m = Meter().start().stop()  # the default selection skips it, with the reason
+        assert [b.name for b in m.backends] == ["estimate"]
+        assert "wedged: probe failed (TimeoutError: probe gave no answer within 0.05 s (a sensor driver that " \
+               "hangs?))" in m.warnings[0]
+        assert registry.probe("wedged") == ProbeResult.unavailable(  # asked again: no second thread, no wait
+            "probe failed: TimeoutError: an earlier probe gave no answer within 0.05 s and still runs")
+        assert record.errors == ["energy backend 'wedged': probe failed: TimeoutError: an earlier probe gave no "
+                                 "answer within 0.05 s and still runs"]
+        with pytest.raises(BackendUnavailableError, match="wedged' is unavailable: probe failed: TimeoutError"):
+            Meter(["wedged"]).start()
+    finally:
+        Wedged.release.set()
+
+
 def test_plugins_table_lists_the_faults(registry: Registry, capsys: pytest.CaptureFixture[str]) -> None:
     registry.add_plugin(faulty_plugin(), "faulty")
     assert main(["plugins"]) == 0
@@ -172,6 +205,38 @@ def test_installed_faulty_backends_are_listed_and_measure_still_works(tmp_path: 
     assert named.returncode == 2
     assert named.stderr == ("greenai: error: energy backend 'probe-boom' is unavailable: probe failed: "
                             "OSError: sensor bus on fire\n")
+
+
+SICK_MODULE = '''
+from greenai_core.sdk import EnergyBackend, ProbeResult, CounterSpec, hookimpl
+
+class Sick(EnergyBackend):
+    name = "sick"
+    def probe(self): return ProbeResult.ok("answers the probe, then never reads")
+    def counters(self): return [CounterSpec("gpu-0", 1.0, component="gpu")]
+    def read(self): raise LookupError("sensor table corrupt")
+
+@hookimpl
+def register_energy_backends(register):
+    register(Sick)
+'''
+
+
+def test_a_sensor_whose_reads_raise_leaves_measure_working_and_the_exit_code_through(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    install_distribution(site, "greenai-sick", {"sick": "greenai_sick"}, {"greenai_sick": SICK_MODULE})
+    env = {"PYTHONPATH": str(site), "GREENAI_STRICT_PLUGINS": "1"}
+    r = greenai("measure", "--", sys.executable, "-c", "print('ran'); raise SystemExit(3)", env=env)
+    assert (r.returncode, r.stdout) == (3, "ran\n"), r.stderr
+    assert "Traceback" not in r.stderr
+    assert "warning: sick: gpu-0 could not be read during this window (read() raised LookupError: sensor table " \
+           "corrupt); no figure (0 J shown, not in the total)" in r.stderr.splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in r.stderr.splitlines() if line.startswith(("gpu-0", "cpu "))}
+    assert rows["gpu-0"] == ["unreadable", "no"] and rows["cpu"][-1] == "yes"
+    data = json.loads(greenai("measure", "--json", "-", "--", sys.executable, "-c", "raise SystemExit(4)",
+                              env=env).stdout)
+    assert data["exit_code"] == 4 and data["unreadable_domains"] == ["gpu-0"] and data["counted_domains"] == ["cpu"]
+    assert data["method"] == "estimated" and data["domains"]["gpu-0"] == 0.0
 
 
 def clash_sites(tmp_path: Path) -> tuple[Path, Path]:

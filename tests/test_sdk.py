@@ -90,6 +90,26 @@ def test_plugins_import_only_names_the_sdk_exports(path: Path) -> None:
     assert not set(names) - set(sdk.__all__)
 
 
+#: What a plugin's tests may import from the core: the public API a user has, and the SDK. Never the core's
+#: rooms (greenai_core.models.x, .energy.x, .plugins, .errors): the tests would break when the core moves them.
+PUBLIC_FOR_TESTS = {"greenai_core", "greenai_core.sdk", "greenai_core.compat", "greenai_core.testing"}
+PLUGIN_TESTS = sorted((ROOT / "plugins").glob("*/tests/**/*.py"))
+@pytest.mark.parametrize("path", PLUGIN_TESTS, ids=lambda p: str(p.relative_to(ROOT / "plugins")))
+def test_plugin_tests_import_only_the_public_api_and_the_sdk(path: Path) -> None:
+    imports = _core_imports(path)
+    bad = [f"line {line}: {module}" for line, module, _ in imports if module not in PUBLIC_FOR_TESTS]
+    assert not bad, f"{path.relative_to(ROOT)} imports core modules that are not public: {bad}"
+    top = [n for _, module, names in imports if module == "greenai_core" for n in names]
+    assert not set(top) - set(greenai_core.__all__), f"{path.relative_to(ROOT)}: {set(top) - set(greenai_core.__all__)}"
+    sdk_names = [n for _, module, names in imports if module == "greenai_core.sdk" for n in names]
+    assert not set(sdk_names) - set(sdk.__all__)
+
+
+def test_plugin_tests_are_found() -> None:
+    assert {p.relative_to(ROOT / "plugins").parts[0] for p in PLUGIN_TESTS} >= {
+        "_template", "greenai-onnx", "greenai-torch", "greenai-rapl"}
+
+
 def test_the_plugin_guide_documents_every_sdk_name() -> None:
     guide = GUIDE.read_text(encoding="utf-8")
     assert not [n for n in sdk.__all__ if f"`{n}" not in guide]

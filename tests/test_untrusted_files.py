@@ -131,6 +131,32 @@ def test_special_files_as_models_and_images_are_one_line_errors_at_once(special_
             open_zip(path)
 
 
+def test_a_block_device_is_refused_by_name_without_reading_it(tmp_path: Path) -> None:
+    import stat
+
+    from greenai_core.models.sniff import _describe_mode, special_file
+
+    assert _describe_mode(stat.S_IFBLK | 0o600) == "a block device"
+    node = tmp_path / "disk.onnx"
+    try:
+        os.mknod(node, stat.S_IFBLK | 0o600, os.makedev(7, 0))  # a loop device's numbers; root only
+    except PermissionError:
+        return  # not root: the mode's classification above is what select_format relies on
+    assert special_file(node) == "a block device"
+    error = no_hang(lambda: select_format(node, FORMATS))
+    assert str(error) == f"{node}: is a block device, not a model file or folder; refused without reading it"
+    assert read_head(node) == b""
+
+
+def test_read_head_is_bounded_and_never_raises(tmp_path: Path) -> None:
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"0123456789")
+    assert (read_head(path, 4), read_head(path, 0), read_head(path, -1)) == (b"0123", b"", b"")  # -1: not "all"
+    assert read_head(Path("bad\0name")) == b"" and read_head(tmp_path) == b"" and read_head(tmp_path / "no") == b""
+    with pytest.raises(ModelFormatError, match="not a valid path"):
+        select_format(Path("bad\0name"), FORMATS)
+
+
 def test_memory_ceiling_on_dev_zero_and_the_cli_line(special_paths: dict[str, Path]) -> None:
     for case in ("model", "image"):
         assert "character device" in recognise(case, Path("/dev/zero"))["outcome"]

@@ -233,6 +233,8 @@ class CounterTracker:
             raw = self.backend.read()
             if not isinstance(raw, Mapping):
                 raise TypeError(f"read() returned {type(raw).__name__}, not a mapping of domain to value")
+            if type(raw) is not dict:  # a plugin's own Mapping may raise on access: copy it while contained
+                raw = dict(raw)
             error = None
         except Exception as exc:  # any plugin fault is contained here, whoever reads
             raw, error = {}, f"{type(exc).__name__}: {one_line(exc)}"
@@ -317,7 +319,8 @@ class CounterTracker:
             if step_j > nominal_j:
                 self._fault(d, f"went backwards ({last:.17g} -> {v:.17g}): a wrap ({step_j:.4g} J in {dt:.3g} s, "
                             f"above the usual {d.power_w:.4g} W) or a reset, cannot tell which; that step is not "
-                            f"counted (up to {step_j:.4g} J missing if it was a wrap), figure partial", checking)
+                            f"counted ({step_j:.4g} J missing if it was a wrap, an unknown amount if a reset), "
+                            "figure partial", checking)
                 return
         d.total_j += step_j
         d.intervals += 1

@@ -3,8 +3,9 @@
 The default selection composes per component (see ``backend.py``): every available
 sensor, plus each estimate that covers a component no sensor covers; nothing is added
 to a counted ``platform`` sensor. A backend whose constructor, probe or ``counters()``
-raises is skipped with its reason. Backends come back sorted by name, so result keys do
-not depend on the order plugins were found in.
+raises, or whose probe does not answer in time (``probing``), is skipped with its reason.
+Backends come back sorted by name, so result keys do not depend on the order plugins were
+found in.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from greenai_core.energy.backend import MEASURED, PLATFORM, EnergyBackend
+from greenai_core.energy.backend import MEASURED, PLATFORM, EnergyBackend, ProbeResult
 from greenai_core.energy.counters import CounterTracker
+from greenai_core.energy.probing import probe_backend
 from greenai_core.errors import BackendUnavailableError, GreenAIError, UsageError, one_line
 
 BackendSpec = Sequence["str | EnergyBackend"] | str | EnergyBackend | None
@@ -34,6 +36,14 @@ def clear_cache() -> None:
 
 def _failed(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {one_line(exc)}"
+
+
+def _probe(backend: EnergyBackend) -> ProbeResult:
+    """The backend's probe, bounded in time (see ``probing``); a wrong answer is a failed probe."""
+    result = probe_backend(backend)
+    if not isinstance(result, ProbeResult):
+        raise TypeError(f"probe returned {type(result).__name__}, not a ProbeResult")
+    return result
 
 
 def resolve(spec: BackendSpec) -> tuple[list[EnergyBackend], list[str]]:
@@ -61,7 +71,7 @@ def resolve(spec: BackendSpec) -> tuple[list[EnergyBackend], list[str]]:
         if not isinstance(backend, EnergyBackend):
             raise UsageError(f"{item!r} is neither a backend name nor an EnergyBackend")
         try:
-            probe = backend.probe()
+            probe = _probe(backend)
         except GreenAIError:
             raise
         except Exception as exc:
@@ -105,7 +115,7 @@ def _default_selection() -> tuple[list[EnergyBackend], list[str]]:
             estimates.append(backend)
             continue
         try:
-            probe = backend.probe()
+            probe = _probe(backend)
             if not probe.available:
                 reasons.append(f"{name}: {probe.reason}")
                 continue
@@ -121,7 +131,7 @@ def _default_selection() -> tuple[list[EnergyBackend], list[str]]:
     warnings: list[str] = []
     for estimate in estimates:
         try:
-            probe = estimate.probe()
+            probe = _probe(estimate)
             if not probe.available:
                 _raise_settings_error(estimate)
                 reasons.append(f"{estimate.name}: {probe.reason}")

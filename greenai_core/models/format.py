@@ -136,6 +136,8 @@ def check_model_path(path: Path) -> None:
         raise ModelFormatError(f"{path}: no such file or folder") from None
     except OSError as exc:
         raise ModelFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL byte in the path: no file can have that name
+        raise ModelFormatError(f"{path!r}: not a valid path (it holds a NUL byte)") from None
     special = special_file(path)
     if special is not None:
         raise ModelFormatError(f"{path}: is {special}, not a model file or folder; refused without reading it")

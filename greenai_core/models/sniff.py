@@ -89,11 +89,17 @@ def open_regular(path: Path) -> BinaryIO:
 
 
 def read_head(path: Path, size: int = 64) -> bytes:
-    """The first ``size`` bytes of a regular file (empty for folders, special and unreadable files)."""
+    """The first ``size`` bytes of a regular file (empty for folders, special and unreadable files).
+
+    Never raises, and never reads more than ``size``: a negative size (which ``read`` takes as
+    "everything") reads nothing, and a path Python cannot open (a NUL byte in it) is unreadable.
+    """
+    if size <= 0:
+        return b""
     try:
         with open_regular(path) as fh:
             return fh.read(size)
-    except OSError:
+    except (OSError, ValueError):
         return b""
 
 

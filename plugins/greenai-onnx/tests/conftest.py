@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from onnx_models import save, tiny_cnn
 
-from greenai_core.plugins import set_registry
+from greenai_core.sdk import set_registry
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from onnx import TensorProto, helper
 from onnx_models import CLASSES, save, tiny_cnn
 from PIL import Image
 
-from greenai_core import load_model
-from greenai_core.errors import GreenAIError
+from greenai_core import GreenAIError, load_model
 
 
 def greenai(*args: str) -> subprocess.CompletedProcess[str]:

@@ -10,8 +10,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from onnx_models import n_float_params, save, tiny_cnn
 
-from greenai_core import load_model
-from greenai_core.errors import DeviceError, ModelFormatError, UsageError
+from greenai_core import DeviceError, ModelFormatError, UsageError, load_model
 
 
 def with_initializer(tmp_path: Path, dims: list[int], raw: bytes = b"") -> Path:
@@ -65,3 +64,37 @@ def test_a_missing_cuda_provider_names_the_file(cnn_path: Path, monkeypatch: pyt
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])  # as on a CPU-only build
     with pytest.raises(DeviceError, match=f"^{cnn_path}: device 'cuda:0' needs onnxruntime's CUDAExecutionProvider"):
         load_model(cnn_path, device="cuda")
+
+
+#: Asks the onnx format about argv[1..] in a fresh process; prints each answer and the peak RSS growth (MiB).
+SNIFF = """
+import json, resource, sys
+from pathlib import Path
+from greenai_onnx.format import OnnxFormat
+def peak(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+fmt = OnnxFormat()
+fmt.sniff(Path(sys.executable))  # warm-up on a small regular file: lazy imports before the baseline
+before = peak()
+answers = [[fmt.sniff(Path(p)), fmt.explain(Path(p))] for p in sys.argv[1:]]
+print(json.dumps({"answers": answers, "grew_mib": peak() - before}))
+"""
+
+
+def test_recognising_a_giant_file_reads_a_bounded_head(tmp_path: Path) -> None:
+    """A sparse 1 GiB file that starts like ONNX is recognised, one that does not is refused: flat memory both."""
+    import json
+    import subprocess
+    import sys
+
+    paths = []
+    for name, head in (("giant.onnx", b"\x08\x07\x12"), ("giant-zip.onnx", b"PK\x03\x04")):
+        with open(tmp_path / name, "wb") as fh:
+            fh.write(head)
+            fh.truncate(1024 ** 3)
+        paths.append(str(tmp_path / name))
+    r = subprocess.run([sys.executable, "-c", SNIFF, *paths], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert [sniffed for sniffed, _ in result["answers"]] == [True, False]
+    assert result["answers"][1][1] == "it is a zip archive, not an ONNX protobuf"
+    assert result["grew_mib"] < 40, result  # "well under 100 MiB": the head only, never the file

@@ -14,8 +14,7 @@ import pytest
 from onnx_models import CLASSES, save, tiny_cnn
 from PIL import Image
 
-from greenai_core import Device, load_model
-from greenai_core.errors import DeviceError, UsageError
+from greenai_core import Device, DeviceError, UsageError, load_model
 
 NAMES = ["cat", "dog", "fox", "owl", "yak"]
 

@@ -16,8 +16,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from onnx_models import CLASSES, n_float_params, save, tiny_cnn
 
-from greenai_core import load_model
-from greenai_core.errors import ModelFormatError
+from greenai_core import ModelFormatError, load_model
 
 OPSET = [helper.make_opsetid("", 13)]
 

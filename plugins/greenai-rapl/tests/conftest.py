@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from powercap_trees import PowercapTree
 
-from greenai_core.energy import selection
+from greenai_core.testing import forget_default_selection
 
 
 @pytest.fixture
@@ -18,6 +18,6 @@ def tree(tmp_path: Path) -> PowercapTree:
 
 @pytest.fixture(autouse=True)
 def _fresh_selection() -> Iterator[None]:
-    selection.clear_cache()
+    forget_default_selection()
     yield
-    selection.clear_cache()
+    forget_default_selection()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from powercap_trees import PowercapTree, amd, intel_laptop, server_2s
 
-from greenai_core.plugins import Registry
+from greenai_core.sdk import Registry
 
 # A command that moves the tree's counters by known amounts, then exits.
 WRITE = """

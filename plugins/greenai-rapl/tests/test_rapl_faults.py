@@ -1,7 +1,7 @@
 """Faults on real powercap trees: resets, values out of range, jumps, failing reads, a starved poller.
 
 The counters are real files read through the real backend; time between reads comes from a
-fake clock (``counters._now``) so what is plausible is exact.
+fake clock (``greenai_core.testing.fake_clock``) so what is plausible is exact.
 """
 
 from __future__ import annotations
@@ -15,31 +15,25 @@ from greenai_rapl import powercap
 from greenai_rapl.backend import RaplBackend
 from powercap_trees import PowercapTree, server_2s
 
-from greenai_core import Meter
-from greenai_core.energy import EnergyBackend, Measurement, counters
-from greenai_core.energy.selection import tracker_for
+from greenai_core import Measurement, Meter
+from greenai_core.sdk import EnergyBackend
+from greenai_core.testing import FakeClock, fake_clock, poll_now
 
 UJ = 1e-6
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 50.0
-
-    def __call__(self) -> float:
-        return self.t
+Clock = FakeClock
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    fake = Clock()
-    monkeypatch.setattr(counters, "_now", fake)
-    yield fake
+def clock() -> Iterator[Clock]:
+    with fake_clock(50.0) as fake:
+        yield fake
 
 
 def read_now(backend: EnergyBackend, clock: Clock, seconds: float = 1.0) -> None:
     clock.t += seconds
-    tracker_for(backend).sample()
+    poll_now(backend)
 
 
 def stop(meter: Meter, clock: Clock, seconds: float = 1.0) -> Measurement:

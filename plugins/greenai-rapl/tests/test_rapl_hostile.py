@@ -12,7 +12,7 @@ from greenai_rapl.backend import RaplBackend
 from powercap_trees import PowercapTree
 
 from greenai_core import Meter
-from greenai_core.energy import ProbeResult
+from greenai_core.sdk import ProbeResult
 
 
 def finishes(call: Callable[[], ProbeResult]) -> ProbeResult:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from torch_models import Saved, make_net, save_all
 
-from greenai_core.plugins import set_registry
+from greenai_core.sdk import set_registry
 
 
 @pytest.fixture(scope="session")

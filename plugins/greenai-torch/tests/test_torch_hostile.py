@@ -14,8 +14,7 @@ from greenai_torch import kinds
 from greenai_torch.kinds import PICKLE, STATE_DICT, _detect, detect
 from torch_models import Saved
 
-from greenai_core import load_model
-from greenai_core.errors import ModelFormatError, UnsafeModelError, UsageError
+from greenai_core import ModelFormatError, UnsafeModelError, UsageError, load_model
 
 
 class Evil:
@@ -102,8 +101,67 @@ def test_an_input_over_the_bomb_limit_is_refused_before_allocating(saved: Saved,
 
 
 def test_a_wrong_layout_is_one_line_not_a_traceback(saved: Saved) -> None:
-    from greenai_core.models.model import ModelRunError
+    from greenai_core import ModelRunError
 
     with load_model(saved.paths["torchscript"], layout="NHWC") as model, \
             pytest.raises(ModelRunError, match="the torch model failed on a batch of shape"):
         model.predict(torch.zeros(1, 16, 16, 3).numpy())
+
+
+#: Recognises argv[1] in a fresh process and prints the outcome and the peak RSS growth (MiB) meanwhile.
+RECOGNISE = """
+import json, resource, sys, zipfile
+from greenai_core import GreenAIError, load_model
+def peak(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+warm = sys.argv[2]  # a small refused zip first: lazy imports (plugins, zipfile) before the baseline
+with zipfile.ZipFile(warm, "w") as zf: zf.writestr("archive/version", "3")
+for path in (warm, sys.argv[1]):
+    before = peak()
+    try:
+        outcome = f"loaded {load_model(path).format}"
+    except GreenAIError as exc:
+        outcome = f"{type(exc).__name__}: {exc}"
+print(json.dumps({"outcome": outcome, "grew_mib": peak() - before}))
+"""
+GIB = 1024 ** 3
+
+
+def _recognised_in_a_fresh_process(path: Path, tmp_path: Path) -> dict[str, Any]:
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", RECOGNISE, str(path), str(tmp_path / "warm.pt")], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    result: dict[str, Any] = json.loads(r.stdout)
+    return result
+
+
+def test_giant_files_and_a_zip_bomb_are_refused_in_flat_memory(tmp_path: Path) -> None:
+    """The real torch sniffer on a sparse 1 GiB file (zip head, pickle head) and a 100 MiB data.pkl bomb."""
+    import zipfile
+
+    cases = {}
+    for name, head in (("zip-head.pt", b"PK\x03\x04"), ("pickle-head.pt", b"\x80\x02")):
+        with open(tmp_path / name, "wb") as fh:
+            fh.write(head)
+            fh.truncate(GIB)
+        cases[name] = tmp_path / name
+    bomb = cases["bomb.pt"] = tmp_path / "bomb.pt"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("archive/version", "3\n")
+        with zf.open("archive/data.pkl", "w", force_zip64=True) as member:
+            chunk = b"\x80\x02" + b"\x00" * (2**20 - 2)
+            for _ in range(100):
+                member.write(chunk)
+                chunk = b"\x00" * len(chunk)
+    assert bomb.stat().st_size < 2**20
+    expected = {"zip-head.pt": "the zip archive is corrupt or truncated",
+                "pickle-head.pt": "PyTorch files are zip archives and this is not one",
+                "bomb.pt": "member archive/data.pkl declares 104857600 bytes (limit"}
+    for name, path in cases.items():
+        result = _recognised_in_a_fresh_process(path, tmp_path)
+        assert result["outcome"].startswith(f"ModelFormatError: {path}: not recognised as torch"), result
+        assert expected[name] in result["outcome"], result
+        assert result["grew_mib"] < 40, result  # "well under 100 MiB" over the baseline

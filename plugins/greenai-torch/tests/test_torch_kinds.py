@@ -15,8 +15,7 @@ import torch
 from tiny_nets import NoConv, OtherNet, TinyNet
 from torch_models import Saved
 
-from greenai_core import load_model
-from greenai_core.errors import DeviceError, GreenAIError, ModelFormatError, UnsafeModelError
+from greenai_core import DeviceError, GreenAIError, ModelFormatError, UnsafeModelError, load_model
 
 KINDS = ["pickle", "state_dict", "torchscript", "export"]
 TESTS = str(Path(__file__).parent)

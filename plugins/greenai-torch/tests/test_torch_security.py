@@ -19,8 +19,7 @@ from greenai_torch.pickles import WEIGHTS_ONLY_GLOBALS, UnverifiablePickle, pick
 from greenai_torch.program_checks import UnsafeProgram, check_sym_expr, check_target
 from torch_models import Saved
 
-from greenai_core import load_model
-from greenai_core.errors import GreenAIError, UnsafeModelError
+from greenai_core import GreenAIError, UnsafeModelError, load_model
 
 Member = bytes | Callable[[bytes], bytes]
 

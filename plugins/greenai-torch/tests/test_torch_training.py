@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,10 +12,7 @@ from PIL import Image
 from tiny_nets import TinyNet
 from torch_models import Saved, image_folder
 
-from greenai_core import StepInfo, load_model
-from greenai_core.errors import GreenAIError, UsageError
-from greenai_core.models.preprocess import ImageError
-from greenai_core.models.training import DatasetError, ImageFolder, TrainingData
+from greenai_core import DatasetError, GreenAIError, StepInfo, UsageError, load_model
 
 OPTIONS = {"pickle": {"trust": True}, "state_dict": {"model_class": TinyNet}, "torchscript": {}, "export": {}}
 
@@ -43,10 +41,22 @@ def test_two_epochs_lower_the_loss_and_the_model_saves_in_its_kind(saved: Saved,
 def test_training_batches_equal_inference_preprocessing(saved: Saved, tmp_path: Path) -> None:
     folder = image_folder(tmp_path / "data", per_class=3)
     model = load_model(saved.paths["torchscript"], image_size=(16, 16))
-    scanned = ImageFolder.scan(folder)
-    images, labels = next(TrainingData.of(folder, model, batch_size=6).batches(rng=None))
-    np.testing.assert_array_equal(images, model.prepare([p for p, _ in scanned.samples]))
-    assert labels.tolist() == [0, 0, 0, 1, 1, 1]
+    # Classes in sorted folder order, files in sorted order: what inference preprocessing makes of them.
+    expected = model.prepare([p for name in ("bright", "dark") for p in sorted((folder / name).glob("*.png"))])
+    batches: list[tuple[np.ndarray, np.ndarray]] = []
+    make_trainer = model._trainer  # the plugin's own primitives, watched: the batches the core's loop hands them
+
+    def watched(**kwargs: Any) -> Any:
+        trainer = make_trainer(**kwargs)
+        step = trainer.step
+        trainer.step = lambda images, labels: batches.append((images.copy(), labels.copy())) or step(images, labels)
+        return trainer
+
+    model._trainer = watched  # type: ignore[method-assign]
+    model.train(folder, epochs=1, batch_size=6, shuffle=False)
+    assert len(batches) == 1
+    np.testing.assert_array_equal(batches[0][0], expected)
+    assert batches[0][1].tolist() == [0, 0, 0, 1, 1, 1]
 
 
 def test_training_on_arrays_with_adam_and_a_callable_loss(saved: Saved) -> None:
@@ -78,7 +88,7 @@ def test_bad_training_input_gives_clear_errors(saved: Saved, tmp_path: Path) -> 
         model.train(tmp_path / "noimg")
     folder = image_folder(tmp_path / "data", per_class=2)
     (folder / "dark" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
-    with pytest.raises(ImageError, match=r"broken.png: (unreadable image|not an image file)"):
+    with pytest.raises(GreenAIError, match=r"broken.png: (unreadable image|not an image file)"):
         model.train(folder, shuffle=False)
     with pytest.raises(UsageError, match="optimizer must be one of adam, sgd or a callable"):
         model.train([(np.zeros((1, 3, 16, 16), np.float32), np.zeros(1))], optimizer="lbfgs-ish")
