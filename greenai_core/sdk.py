@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "SCOPE_MACHINE": "greenai_core.energy.backend",
     "SCOPE_PROCESS": "greenai_core.energy.backend",
     "SCOPES": "greenai_core.energy.backend",
+    "meter_clock": "greenai_core.energy.counters",
     # model formats
     "ModelFormat": "greenai_core.models.format",
     "Model": "greenai_core.models.model",
@@ -98,6 +99,9 @@ if TYPE_CHECKING:  # type checkers see the real names; at run time __getattr__ l
         CounterSpec as CounterSpec,
         EnergyBackend as EnergyBackend,
         ProbeResult as ProbeResult,
+    )
+    from greenai_core.energy.counters import (
+        meter_clock as meter_clock,
     )
     from greenai_core.errors import (
         DeviceError as DeviceError,

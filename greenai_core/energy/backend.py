@@ -90,7 +90,10 @@ class CounterSpec:
     ``scope`` is :data:`SCOPE_MACHINE` or :data:`SCOPE_PROCESS`. ``max_power_w`` is the
     highest power this domain can plausibly draw (``None``: the backend's
     ``max_power_w()``); the core uses it to poll wrapping counters often enough and to
-    tell a wrap from a reset and a real step from a jump.
+    tell a wrap from a reset and a real step from a jump. ``poll_period_s`` asks the shared
+    poller to read this domain at least that often while a window is open, even when it
+    cannot wrap (``None``: only as wraps need): for a counter the backend advances itself on
+    each ``read()``, such as power samples it integrates.
     """
 
     domain: str
@@ -102,6 +105,7 @@ class CounterSpec:
     component: str = CPU
     scope: str = SCOPE_MACHINE
     max_power_w: float | None = None
+    poll_period_s: float | None = None
 
     @property
     def wrap_range_j(self) -> float | None:
@@ -164,6 +168,16 @@ class EnergyBackend(ABC):
     def max_power_w(self) -> float:
         """Highest plausible power of one domain (default for ``CounterSpec.max_power_w``)."""
         return 500.0
+
+    def doubts(self) -> Mapping[str, str]:
+        """Domains whose latest ``read()`` the backend itself doubts, each with one line saying why.
+
+        Asked by the core right after each successful ``read()`` (under the same lock). Each
+        domain named makes its figure partial, with the line as a warning, for the windows open
+        then: a counter that did not move while the device drew power, a sensor error behind a
+        domain left out of the answer. Return each doubt once (not again at every read).
+        """
+        return {}
 
     def describe(self) -> dict[str, Any]:
         """Static facts for reports and ``greenai plugins``."""

@@ -16,7 +16,9 @@ update period (a counter that moves in steps can show a whole step after a tiny 
 * a step backwards: a wrap if the energy it implies fits ``P dt``; a reset if it exceeds
   ``4 P dt`` (or the counter cannot wrap); in between it could be either and is not counted;
 * a read so late that one more whole wrap would still fit ``P dt`` (a starved poller,
-  a counter that wraps faster than it can be polled): counted, but wraps may be missing.
+  a counter that wraps faster than it can be polled): counted, but wraps may be missing;
+* a domain the backend itself doubts after a read (``EnergyBackend.doubts()``: a counter
+  that did not move while the device drew power): counted as read, with the backend's why.
 
 Each of these makes the domain's figure *partial* (a lower bound: the energy that can be
 vouched for) for every window open at the time, with a warning naming the backend, the
@@ -48,6 +50,15 @@ MAX_POLL_PERIOD_S = 60.0
 
 #: The clock of every read (tests replace it to play a starved poller deterministically).
 _now = time.perf_counter
+
+
+def meter_clock() -> float:
+    """The meter's clock, in seconds (``perf_counter``; ``greenai_core.testing.fake_clock`` replaces it).
+
+    A backend that integrates samples itself (power into energy) times them with this clock,
+    so its intervals and the core's plausibility checks agree, and tests drive both at once.
+    """
+    return _now()
 
 
 @dataclass(frozen=True)
@@ -126,7 +137,7 @@ def check_spec(backend: str, spec: CounterSpec) -> None:
     jpu = _real(spec.joules_per_unit)
     if jpu is None or not jpu > 0 or jpu * 2 ** 52 < 1e-300:  # subnormal units lose every digit
         raise bad(f"joules_per_unit={_short(spec.joules_per_unit)} (must be finite and positive)")
-    for field_name in ("wrap_range", "max_power_w"):
+    for field_name in ("wrap_range", "max_power_w", "poll_period_s"):
         value = getattr(spec, field_name)
         number = _real(value)
         if value is not None and (number is None or not number > 0 or number * jpu == math.inf):
@@ -179,6 +190,8 @@ class CounterTracker:
         #: asked once per tracker: a change of inputs that matters changes the specs, hence the tracker.
         self.report_facts: tuple[str, dict[str, Any], str, tuple[str, ...]] | None = None
         self._last_time = _now()
+        # Only a backend that overrides doubts() is asked (most do not: no call per read).
+        self._doubts = backend.doubts if type(backend).doubts is not EnergyBackend.doubts else None
 
     # -- what windows and the poller call ------------------------------------------------
     @property
@@ -186,9 +199,13 @@ class CounterTracker:
         return any(d.range is not None for d in self._domains)
 
     def poll_period_s(self) -> float | None:
-        """How often the poller must read so that no wrap is missed (None: no counter wraps)."""
+        """How often the poller must read: so that no wrap is missed, and as often as a spec asks.
+
+        None: no counter wraps and no spec asks to be polled.
+        """
         periods = [d.range_j / d.power_w / POLLS_PER_WRAP
                    for d in self._domains if d.range_j is not None]
+        periods += [float(spec.poll_period_s) for spec in self.spec_key if spec.poll_period_s is not None]
         if not periods:
             return None
         return min(max(min(periods), MIN_POLL_PERIOD_S), MAX_POLL_PERIOD_S)
@@ -247,6 +264,8 @@ class CounterTracker:
         else:
             for d in self._domains:
                 self._step(d, raw.get(d.name, _MISSING), dt, checking)
+            if self._doubts is not None:
+                self._doubted(checking)
         domains = self._domains
         return Snapshot(
             time=now,
@@ -277,6 +296,22 @@ class CounterTracker:
             names = ", ".join(d.name for d in live)
             self._log.add(f"{self.name}: read() raised {error}; {names} unreadable until the next good read, "
                           "figures partial")
+
+    def _doubted(self, checking: bool) -> None:
+        """The backend's own doubts about the read just made: each makes its domain's figure partial."""
+        assert self._doubts is not None
+        try:
+            doubts = dict(self._doubts())
+        except Exception as exc:  # a plugin fault, contained like read()'s
+            if checking:
+                self._log.add(f"{self.name}: doubts() raised {type(exc).__name__}: {one_line(exc)}")
+            return
+        by_name = {d.name: d for d in self._domains}
+        for domain, why in doubts.items():
+            d = by_name.get(domain) if isinstance(domain, str) else None
+            if d is not None:
+                text = " ".join(why.split())[:300] if isinstance(why, str) else _short(why)
+                self._fault(d, f"{text}; figure partial", checking)  # read as "<backend>: <domain> <text>"
 
     def _step(self, d: _Domain, value: object, dt: float, checking: bool) -> None:
         if value is _MISSING:

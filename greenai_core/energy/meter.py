@@ -3,6 +3,10 @@
 Counters are read at ``start`` and at ``stop`` in the caller's thread, so ``stop`` returns
 as soon as the last read is done; the shared poller only keeps wrapping counters honest
 (and records timelines) while windows are open. Windows nest and overlap freely.
+
+Work queued on a device (CUDA kernels) runs after the call that queued it returns: a
+``sync`` callable (``torch.cuda.synchronize``, ``Model.sync``) is called right before the
+start read and right before the stop read, so the window holds exactly the work inside it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from greenai_core.energy.counters import CounterTracker, Snapshot
 from greenai_core.energy.measurement import Measurement, TimelinePoint
 from greenai_core.energy.poller import get_poller
 from greenai_core.energy.selection import BackendSpec, resolve, tracker_for
-from greenai_core.errors import UsageError
+from greenai_core.errors import UsageError, one_line
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,11 +43,26 @@ class Meter:
     >>> with Meter() as meter:          # doctest: +SKIP
     ...     work()
     >>> meter.result.energy_j            # doctest: +SKIP
+
+    ``sync``: called (no arguments) right before the start read and right before the stop
+    read, to wait for work queued on a device; if it raises, the window is still measured
+    and the result carries a warning saying which edge may be off.
     """
 
-    def __init__(self, backends: BackendSpec = None, *, timeline: bool = False, timeline_period_s: float = 0.1):
+    def __init__(
+        self,
+        backends: BackendSpec = None,
+        *,
+        timeline: bool = False,
+        timeline_period_s: float = 0.1,
+        sync: Callable[[], object] | None = None,
+    ):
         if not timeline_period_s > 0 or timeline_period_s == float("inf"):
             raise UsageError("timeline_period_s must be a positive number of seconds")
+        if sync is not None and not callable(sync):
+            raise UsageError(f"sync must be a callable taking no arguments (or None), not {type(sync).__name__}")
+        self._sync = sync
+        self._sync_warnings: list[str] = []
         self._spec = backends
         self._timeline = timeline
         self._timeline_period_s = timeline_period_s
@@ -68,6 +87,7 @@ class Meter:
             self._edges = edges
             self._points: list[TimelinePoint] = []
             self._started_at = datetime.now(timezone.utc).isoformat()
+            self._sync_warnings = self._synced("start", "device work queued before the window may be counted in it")
             self._t0 = counters._now()
             for edge in edges:
                 if edge.tracker is not None:
@@ -117,6 +137,8 @@ class Meter:
             if not self._running:
                 raise UsageError("this meter was not started")
             try:
+                self._sync_warnings += self._synced("stop", "device work queued in the window may be missing "
+                                                    "from it")
                 stops = [e.tracker.stop_window() if e.tracker is not None and e.start is not None else None
                          for e in self._edges]
             finally:  # the window always leaves the poller
@@ -138,9 +160,20 @@ class Meter:
             ends = [s.time for s in stops if s is not None]
             duration = (max(ends) - min(starts)) if starts and ends else t1 - self._t0
             assert self._chosen is not None
-            self.result = build(self._edges, stops, self._chosen[1], started_at=self._started_at,
+            self.result = build(self._edges, stops, self._chosen[1] + self._sync_warnings,
+                                started_at=self._started_at,
                                 duration_s=duration, timeline=list(self._points))
             return self.result
+
+    def _synced(self, edge: str, risk: str) -> list[str]:
+        """Call ``sync`` before one edge's read; a fault there is a warning, never a lost window."""
+        if self._sync is None:
+            return []
+        try:
+            self._sync()
+        except Exception as exc:
+            return [f"sync at the window's {edge} raised {type(exc).__name__}: {one_line(exc)}; {risk}"]
+        return []
 
     def call(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> tuple[R, Measurement]:
         """Run ``func`` inside this meter's window: ``(func's result, Measurement)``."""
@@ -170,14 +203,15 @@ def _abandon(tokens: list[int], trackers: list[CounterTracker]) -> None:
 
 
 def measure(backends: BackendSpec = None, **options: Any) -> Meter:
-    """``with measure() as m: ...`` then ``m.result``."""
+    """``with measure() as m: ...`` then ``m.result``; options as ``Meter``'s (``timeline``, ``sync``...)."""
     return Meter(backends, **options)
 
 
 def measure_call(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> tuple[R, Measurement]:
     """Call ``func(*args, **kwargs)`` under the default backends: ``(its result, Measurement)``.
 
-    For other backends use ``Meter(backends).call(func, ...)``.
+    For other backends or a device sync use ``Meter(backends, sync=...).call(func, ...)``: every
+    keyword here goes to ``func`` (a keyword-only ``sync`` would take one of ``func``'s own).
     """
     return Meter().call(func, *args, **kwargs)
 
@@ -190,7 +224,8 @@ def measured(
 ) -> Any:
     """Decorator: each call is measured; the latest ``Measurement`` is ``func.last_measurement``.
 
-    Usable bare (``@measured``) or with arguments (``@measured(["rapl"], on_result=log)``).
+    Usable bare (``@measured``) or with arguments (``@measured(["rapl"], on_result=log)``);
+    other options go to each call's ``Meter`` (``@measured(sync=torch.cuda.synchronize)``).
     """
     if callable(backends) and not isinstance(backends, (str, EnergyBackend)):
         return measured()(backends)

@@ -51,6 +51,11 @@ class Model(ABC):
 
     #: Framework-specific ``train`` keywords this model's trainer accepts: name -> one-line description.
     train_options: ClassVar[Mapping[str, str]] = {}
+    #: None for a model saved as one file. A model saved as a folder (a TensorFlow SavedModel) sets
+    #: the file that marks such a folder ("saved_model.pb"): ``save``/``save_to`` then hand ``_save``
+    #: a new empty folder beside the target and swap it into place (``io_folders.atomic_folder``); an
+    #: existing target is replaced only if it is empty or holds that file.
+    folder_marker: str | None = None
 
     def __init__(
         self,
@@ -208,11 +213,19 @@ class Model(ABC):
                            on_epoch=on_epoch, **framework_options)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save in the kind the model was loaded from, atomically, to a regular file; returns the file written."""
-        from greenai_core.io import atomic_path
+        """Save in the kind the model was loaded from, atomically, to a regular file (or, for a model
+        saved as a folder, a folder swapped into place); returns what was written."""
         from greenai_core.models.train_loop import check_save_to
 
         check_save_to(self, path)
+        if self.folder_marker is not None:
+            from greenai_core.io_folders import atomic_folder
+
+            with atomic_folder(path, marker=self.folder_marker) as folder:
+                self._save(folder)
+            return Path(os.fspath(path).rstrip(os.sep) or os.sep)
+        from greenai_core.io import atomic_path
+
         with atomic_path(os.fspath(path)) as tmp:
             self._save(tmp)
         return Path(path)

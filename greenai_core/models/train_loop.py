@@ -61,9 +61,14 @@ def check_named(value: Any, name: str, known: tuple[str, ...]) -> Any:
 
 
 def check_save_to(model: Model, save_to: str | os.PathLike[str]) -> Path:
-    """The file ``save_to`` names, checked writable and a regular file (or new) before training."""
+    """The file ``save_to`` names, checked writable and a regular file (or new) before training;
+    a folder for a model saved as one (checked empty, new, or holding the model's marker file)."""
     from greenai_core.io import check_writable
 
+    if model.folder_marker is not None:
+        from greenai_core.io_folders import check_writable_folder
+
+        return check_writable_folder(save_to, marker=model.folder_marker)
     # regular_only: a FIFO or device (even /dev/stdout redirected) is refused now, not after training
     return check_writable(os.fspath(save_to), regular_only=True)
 

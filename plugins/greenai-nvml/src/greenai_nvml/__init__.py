@@ -1,0 +1,3 @@
+"""greenai-nvml: NVIDIA GPU energy through NVML."""
+
+__version__ = "0.2.0"
