@@ -50,7 +50,7 @@ def strict_env() -> dict[str, str]:
 @nox.session
 def tests_core(session: nox.Session) -> None:
     """The core alone (plus the in-repo test plugin distribution)."""
-    session.install(".", TEST_PLUGIN, "pytest")
+    session.install(".", TEST_PLUGIN, "pytest", "jsonschema")
     session.run("pytest", "tests", *session.posargs, env=strict_env())
 
 
@@ -75,7 +75,7 @@ def all_plugins(session: nox.Session) -> None:
     Catches what one plugin's presence changes for another (two formats claiming a file).
     The template is no real plugin and stays out.
     """
-    session.install(".", *real_plugins_with_pins(), TEST_PLUGIN, "pytest")
+    session.install(".", *real_plugins_with_pins(), TEST_PLUGIN, "pytest", "jsonschema")
     session.run("pytest", "tests", *[str(p / "tests") for p in REAL_PLUGINS], *session.posargs, env=strict_env())
 
 
@@ -97,11 +97,12 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The quickstart's main job: profile the bundled sample model on whatever sensor exists."""
+    """The quickstart's main job: profile the bundled sample model on whatever sensor exists (else the estimate).
+
+    ``greenai demo`` writes ./greenai-demo.html and says so; arguments after ``--`` go to it (``--json r.json``).
+    """
     session.install(".", *[str(p) for p in PLUGIN_DIRS if p.name in ("greenai-onnx", "greenai-rapl")])
-    model, image = "greenai_core/data/sample_cnn.onnx", "greenai_core/data/sample.png"
-    session.run("greenai", "info", model, env=QUIET_ENV)
-    session.run("greenai", "measure", "--", "greenai", "run", model, image, "--top", "3", env=QUIET_ENV)
+    session.run("greenai", "demo", *session.posargs, env=QUIET_ENV)
 
 
 nox.options.sessions = ["tests_core", *[f"plugin-{short_name(p)}" for p in PLUGIN_DIRS], "all_plugins"]

@@ -45,6 +45,12 @@ _EXPORTS = {
     "ModelRunError": "greenai_core.models.model",
     "DatasetError": "greenai_core.models.training",
     "get_registry": "greenai_core.plugins",
+    "profile_inference": "greenai_core.profiling.inference",
+    "profile_training": "greenai_core.profiling.training",
+    "InferenceReport": "greenai_core.profiling.report",
+    "TrainingReport": "greenai_core.profiling.report",
+    "ProfilingInterrupted": "greenai_core.profiling.report",
+    "Stat": "greenai_core.profiling.stats",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -80,6 +86,10 @@ if TYPE_CHECKING:
         TrainingResult,
     )
     from greenai_core.plugins import get_registry
+    from greenai_core.profiling.inference import profile_inference
+    from greenai_core.profiling.report import InferenceReport, ProfilingInterrupted, TrainingReport
+    from greenai_core.profiling.stats import Stat
+    from greenai_core.profiling.training import profile_training
 
 
 def __getattr__(name: str) -> Any:

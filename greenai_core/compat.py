@@ -12,6 +12,8 @@ The original README's examples run with only their imports (and the profiler's c
     factory.register_predefined_formats()
     model = factory.get_model(path)(path, enable_GPU=False)
     n = model.get_number_of_parameters(); output = model.run("path/to/an/image")
+    joules = model.inference_energy_consumption("path/to/an/image")    # per inference, by the profiling protocol
+    joules = model.training_energy_consumption("path/to/class/folders")  # per training step
 
 Unlike the original, stopping never waits for a sampling tick: counters are read at the
 edges. ``delay_between_measures``, when given, only sets the period of the power timeline.
@@ -19,6 +21,7 @@ edges. ``delay_between_measures``, when given, only sets the period of the power
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -89,6 +92,28 @@ class EnergyProfiler:
         self.stop()
 
 
+def inference_energy_consumption(model: Model, inputs: Any, **options: Any) -> float:
+    """Joules per inference (gross, the mean over the repeats) of ``model`` on ``inputs`` (images or an array).
+
+    The original greenAI name, computed by ``profile_inference`` (warm-up, repeats, baseline);
+    ``options`` are its keywords (``batch_size``, ``runs``, ``repeats``, ``backends``, ``baseline_s``...).
+    """
+    from greenai_core.profiling.inference import profile_inference
+
+    return profile_inference(model, inputs, **options).energy_per_inference_j
+
+
+def training_energy_consumption(model: Model, data: Any, **options: Any) -> float:
+    """Joules per training step (the mean over the steps) of training ``model`` on ``data``.
+
+    The original greenAI name, computed by ``profile_training``; ``options`` are its keywords and
+    ``Model.train``'s (``epochs``, ``batch_size``, ``lr``...). The model is trained in place.
+    """
+    from greenai_core.profiling.training import profile_training
+
+    return profile_training(model, data, **options).energy_per_step_j
+
+
 class DLLibrary:
     """Base class of an original-greenAI-style model class: ``cls(path, enable_GPU=False)``.
 
@@ -113,7 +138,11 @@ class _InstalledFormat:
         self.suffix = suffix
 
     def __call__(self, path: str, enable_GPU: bool = False, **options: Any) -> Model:  # noqa: N803
-        return load_model(path, device="cuda" if enable_GPU else "cpu", **options)
+        model = load_model(path, device="cuda" if enable_GPU else "cpu", **options)
+        # The original model classes measured their own energy: the same names, by the profiling protocol.
+        setattr(model, "inference_energy_consumption", functools.partial(inference_energy_consumption, model))  # noqa: B010
+        setattr(model, "training_energy_consumption", functools.partial(training_energy_consumption, model))  # noqa: B010
+        return model
 
     def __repr__(self) -> str:
         return f"<installed formats for {self.suffix!r}>"

@@ -123,7 +123,9 @@ def select_format(
     what = "a folder without a model" if p.is_dir() else "not a model file of any installed format"
     reasons = [(f.name, explains(f)) for f in ordered if f.claims_suffix(p)]
     if any(why for _, why in reasons):
-        what = "; ".join(f"not recognised as {name}: {why}" for name, why in reasons if why)
+        why_not = "; ".join(f"not recognised as {name}: {why}" for name, why in reasons if why)
+        # A folder keeps the general reason: which folder formats are installed varies, the fact does not.
+        what = f"{what}: {why_not}" if p.is_dir() else why_not
     failed = "".join(f"; format {name} failed to examine it ({err})" for name, err in crashed.items())
     raise ModelFormatError(f"{p}: {what} (formats tried: {tried}){failed}")
 

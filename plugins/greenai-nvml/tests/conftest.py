@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import greenai_nvml.plugin
 import pytest
-from fake_pynvml import FakeGpu, FakeNvml
+from fake_pynvml import FakeGpu, FakeNvml, Install
 from greenai_nvml.library import LIBRARY
 
 from greenai_core.sdk import Registry, set_registry
 from greenai_core.testing import forget_default_selection
-
-Install = Callable[..., FakeNvml]
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pynvml as real
@@ -103,13 +104,13 @@ class FakeNvml:
     def nvmlDeviceGetName(self, handle: FakeGpu) -> str:
         return handle.name
 
-    def nvmlDeviceIsMigDeviceHandle(self, handle: object) -> ctypes.c_uint:
-        return ctypes.c_uint(1 if isinstance(handle, FakeMig) else 0)
+    def nvmlDeviceIsMigDeviceHandle(self, device: object) -> ctypes.c_uint:
+        return ctypes.c_uint(1 if isinstance(device, FakeMig) else 0)
 
-    def nvmlDeviceGetDeviceHandleFromMigDeviceHandle(self, handle: object) -> FakeGpu:
-        if not isinstance(handle, FakeMig):
+    def nvmlDeviceGetDeviceHandleFromMigDeviceHandle(self, migDevice: object) -> FakeGpu:  # noqa: N803 - real name
+        if not isinstance(migDevice, FakeMig):
             raise error(real.NVML_ERROR_INVALID_ARGUMENT)
-        return handle.parent
+        return migDevice.parent
 
     def nvmlDeviceGetTotalEnergyConsumption(self, handle: FakeGpu) -> int:
         self._call("nvmlDeviceGetTotalEnergyConsumption")
@@ -131,3 +132,7 @@ class FakeNvml:
         if handle.management_limit_mw is None:
             raise error(real.NVML_ERROR_NOT_SUPPORTED)
         return handle.management_limit_mw
+
+
+#: The ``install_nvml`` fixture's type (here, not in conftest: ``from conftest import`` depends on collection order).
+Install = Callable[..., FakeNvml]

@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pytest
-from conftest import Install
-from fake_pynvml import FakeGpu
+from fake_pynvml import FakeGpu, Install
 from greenai_nvml.backend import NvmlBackend
 
 import greenai_core
-from greenai_core.sdk import CPU, GPU, SCOPE_MACHINE, CounterSpec, EnergyBackend, ProbeResult, Registry, hookimpl
+from greenai_core.sdk import (
+    CPU,
+    GPU,
+    SCOPE_MACHINE,
+    CounterSpec,
+    EnergyBackend,
+    ProbeResult,
+    Registry,
+    UsageError,
+    hookimpl,
+)
 from greenai_core.testing import fake_clock, poll_now
 
 J = pytest.approx  # joules: exact up to float rounding of mJ x 1e-3
@@ -242,3 +251,35 @@ def test_gpu_watts_appear_in_the_power_timeline(install_nvml: Install) -> None:
     assert result.energy_j == J(200.0)
     assert [(p.t_s, p.backend) for p in result.timeline] == [(1.0, "nvml")]  # start -> stop (poll_now is no point)
     assert result.timeline[0].watts == {"gpu-0": J(200.0)}
+
+
+def test_integrated_power_windows_apart_start_afresh_without_a_false_gap(install_nvml: Install) -> None:
+    gpu = FakeGpu(has_counter=False, power_mw=100_000)
+    install_nvml([gpu])
+    backend = NvmlBackend()
+    meter = greenai_core.Meter([backend])
+    with fake_clock() as clock:
+        meter.start()
+        clock.advance(0.5)
+        assert meter.stop().energy_j == J(50.0)  # (100 + 100) / 2 x 0.5
+        gpu.power_mw = 300_000
+        clock.advance(30.0)  # no window, no samples: nothing to integrate, nothing to doubt
+        meter.start()  # 300 W here: the idle 30 s are not in this window
+        gpu.power_mw = 100_000
+        clock.advance(0.5)
+        result = meter.stop()
+    assert result.domains == {"gpu-0": J(100.0)}  # (300 + 100) / 2 x 0.5
+    assert result.warnings == () and result.partial_domains == ()
+
+
+@pytest.mark.parametrize("period", [0.001, 0.0, -1.0, 11.0, float("nan"), "0.05"])
+def test_a_sampling_period_the_poller_cannot_keep_is_a_usage_error(period: object) -> None:
+    with pytest.raises(UsageError, match=r"^nvml: sample_period_s must be between 0.002 and 10 seconds"):
+        NvmlBackend(sample_period_s=period)  # type: ignore[arg-type]
+
+
+def test_the_fastest_sampling_period_is_the_one_polled_and_reported(install_nvml: Install) -> None:
+    install_nvml([FakeGpu(has_counter=False)])
+    backend = NvmlBackend(sample_period_s=0.002)
+    assert backend.counters()[0].poll_period_s == 0.002
+    assert backend.assumptions()["integrated_power"]["sampling_period_s"] == 0.002

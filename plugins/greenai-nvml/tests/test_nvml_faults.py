@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Install
-from fake_pynvml import FakeGpu, real
+from fake_pynvml import FakeGpu, Install, real
 from greenai_nvml.backend import NvmlBackend
 from greenai_nvml.library import LIBRARY
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Install
-from fake_pynvml import FakeGpu
+from fake_pynvml import FakeGpu, Install
 from greenai_nvml.backend import NvmlBackend
 
 import greenai_core
@@ -74,12 +73,16 @@ def test_the_old_mig_uuid_form_names_its_parent(four: list[FakeGpu], monkeypatch
 @pytest.mark.parametrize(("value", "kept", "ignored"), [
     ("1,7,0", ["gpu-1"], "entry '7' names no GPU here; as CUDA does, it and every entry after it are ignored "
                          "(2 ignored)"),
-    ("0,GPU-ffff,2", ["gpu-0"], "entry 'GPU-ffff' names no GPU here; as CUDA does, it and every entry after it are "
-                                "ignored (2 ignored)"),
-    ("3,3,1", ["gpu-3"], "entry '3' names a device already listed; as CUDA does, it and every entry after it are "
-                         "ignored (2 ignored)"),
-    ("2,GPU-", ["gpu-2"], "entry 'GPU-' names no GPU here; as CUDA does, it and every entry after it are ignored "
-                          "(1 ignored)"),  # a prefix every UUID shares is ambiguous
+    ("1,-1,0", ["gpu-1"], "entry '-1' names no GPU here; as CUDA does, it and every entry after it are ignored "
+                          "(2 ignored)"),
+    ("GPU-1111,GPU-ffff,GPU-2222", ["gpu-1"], "entry 'GPU-ffff' names no GPU here; as CUDA does, it and every "
+                                              "entry after it are ignored (2 ignored)"),
+    ("GPU-2222,GPU-", ["gpu-2"], "entry 'GPU-' names no GPU here; as CUDA does, it and every entry after it are "
+                                 "ignored (1 ignored)"),  # a prefix every UUID shares is ambiguous
+    ("0,GPU-3333,2", ["gpu-0"], "entry 'GPU-3333' is not of the first entry's kind (index); as CUDA does, it and "
+                                "every entry after it are ignored (2 ignored)"),
+    ("GPU-3333,1", ["gpu-3"], "entry '1' is not of the first entry's kind (GPU-); as CUDA does, it and every entry "
+                              "after it are ignored (1 ignored)"),
 ])
 def test_the_list_stops_at_the_first_invalid_entry_as_in_cuda(
     four: list[FakeGpu], monkeypatch: pytest.MonkeyPatch, value: str, kept: list[str], ignored: str
@@ -88,6 +91,32 @@ def test_the_list_stops_at_the_first_invalid_entry_as_in_cuda(
     backend = NvmlBackend()
     assert domains(backend) == kept
     assert backend.warnings() == [f"nvml: CUDA_VISIBLE_DEVICES {ignored}"]
+
+
+@pytest.mark.parametrize(("value", "kept"), [("2gpu,1ampere", ["gpu-2", "gpu-1"]), (" +3 , 0", ["gpu-3", "gpu-0"])])
+def test_ordinals_are_read_like_strtoul_as_cuda_does(
+    four: list[FakeGpu], monkeypatch: pytest.MonkeyPatch, value: str, kept: list[str]
+) -> None:
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", value)
+    backend = NvmlBackend()
+    assert (domains(backend), backend.warnings()) == (kept, [])
+
+
+@pytest.mark.parametrize(("value", "twice"), [
+    ("3,1,3", "gpu-3 twice ('3')"),
+    ("GPU-1111,GPU-1111aaaa", "gpu-1 twice ('GPU-1111aaaa')"),  # one device by two prefixes
+    ("MIG-0123abcd,MIG-0123abcd", "gpu-1 twice ('MIG-0123abcd')"),
+])
+def test_a_device_listed_twice_hides_every_gpu_as_in_cuda(
+    four: list[FakeGpu], monkeypatch: pytest.MonkeyPatch, value: str, twice: str
+) -> None:
+    four[1].add_mig("MIG-0123abcd")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", value)
+    backend = NvmlBackend()
+    probe = backend.probe()
+    assert not probe.available
+    assert probe.reason.startswith(f"no NVIDIA GPU to read selected by CUDA_VISIBLE_DEVICES={value!r} (")
+    assert backend.warnings()[-1] == f"nvml: CUDA_VISIBLE_DEVICES lists {twice}; as CUDA does, no GPU is visible"
 
 
 @pytest.mark.parametrize("value", ["", "-1", "nope,0", " "])

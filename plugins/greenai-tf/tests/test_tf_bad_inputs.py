@@ -16,6 +16,14 @@ from greenai_core import load_model
 from greenai_core.sdk import GreenAIError, ModelFormatError
 
 
+def central_entry(data: bytes | bytearray, name: bytes) -> int:
+    """Where a zip's central directory entry for member ``name`` starts (its name follows 46 bytes of header)."""
+    at = data.index(b"PK\x01\x02")
+    while data[at + 46:at + 46 + len(name)] != name:
+        at = data.index(b"PK\x01\x02", at + 1)
+    return at
+
+
 def test_a_truncated_keras_zip_is_one_line(saved: Saved, tmp_path: Path) -> None:
     bad = tmp_path / "cut.keras"
     bad.write_bytes(saved.keras.read_bytes()[:200])
@@ -76,3 +84,14 @@ def test_tensorflow_missing_is_one_line_saying_how_to_install(saved: Saved, monk
     monkeypatch.setitem(sys.modules, "tensorflow", None)  # `import tensorflow` now raises ImportError
     with pytest.raises(GreenAIError, match=r"cnn.keras: TensorFlow is not installed .*pip install 'greenai-tf\[cpu\]'"):
         load_model(saved.keras)
+
+
+def test_a_keras_zip_bomb_is_refused_before_keras_extracts_it(saved: Saved, tmp_path: Path) -> None:
+    data = bytearray(saved.keras.read_bytes())
+    at = central_entry(data, b"model.weights.h5")
+    data[at + 24:at + 28] = (2**32 - 1).to_bytes(4, "little")  # declares 4 GiB uncompressed
+    bomb = tmp_path / "bomb.keras"
+    bomb.write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match=r"bomb.keras: member model.weights.h5 expands \d+ bytes to "
+                                               r"4294967295 \(a zip bomb\?\); refused"):
+        load_model(bomb)

@@ -131,3 +131,31 @@ def test_device_kinds_and_a_missing_gpu(saved: Saved) -> None:
         bad = "cuda"
     with pytest.raises(DeviceError, match="GPU"):
         load_model(saved.keras, device=bad)
+
+
+def test_h5_class_names_attribute(saved: Saved, tmp_path: Path) -> None:
+    import h5py
+
+    copy = tmp_path / "named.h5"
+    shutil.copy(saved.h5, copy)
+    with h5py.File(copy, "a") as f:
+        f.attrs["class_names"] = ["cat", "dog", "fox"]
+    with load_model(copy) as model:
+        assert model.labels == ["cat", "dog", "fox"]
+
+
+def test_savedmodel_parameters_are_the_variables_its_serving_signature_reads(saved: Saved) -> None:
+    """The loaded object's variables also hold Keras's random-generator state (Dropout's seed, 2 int64),
+    which count_params() leaves out: counting what the signature reads gives Keras's own figure."""
+    loaded = tf.saved_model.load(str(saved.savedmodel))
+    assert sum(int(v.shape.num_elements()) for v in loaded.variables) == 145
+    with load_model(saved.savedmodel) as model:
+        assert (model.num_parameters, model.trainable_parameters) == (143, 135)
+        assert model.details["parameters_counted"] == "the variables its serving signature reads"
+
+
+@pytest.mark.parametrize("spelling", ["cpu", "CPU", "cpu:0"])
+def test_inference_runs_on_the_chosen_device(saved: Saved, spelling: str) -> None:
+    with load_model(saved.keras, device=spelling) as model:
+        assert model.tf_device == "/CPU:0"  # type: ignore[attr-defined]
+        assert str(model.device) == "cpu"

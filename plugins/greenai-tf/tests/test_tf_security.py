@@ -12,7 +12,7 @@ import tensorflow as tf
 from tf_models import Saved, lambda_model
 
 from greenai_core import load_model
-from greenai_core.sdk import UnsafeModelError
+from greenai_core.sdk import Registry, UnsafeModelError
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +82,26 @@ def test_a_savedmodel_that_writes_files_is_refused_and_never_runs(tmp_path: Path
         assert model.num_parameters == 6
         model.predict(tf.ones((1, 4, 4, 3)).numpy())
     assert marker.read_text() == "ran"
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["keras", "h5"])
+def test_recognising_a_lambda_file_runs_none_of_its_code(lambda_files: tuple[Path, Path, Path], which: int,
+                                                         registry: Registry) -> None:
+    fmt = registry.formats()["tf"]
+    path, marker = lambda_files[which], lambda_files[2]
+    assert fmt.sniff(path) and fmt.explain(path) == ""
+    assert not marker.exists()
+
+
+def test_keras_safe_mode_is_on_without_trust(saved: Saved, tmp_path: Path) -> None:
+    """A TFSMLayer (a Keras layer, so no audit finding) loads another SavedModel, unaudited: only Keras's
+    safe_mode refuses it, so this fails if safe_mode=True were not passed."""
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    outer = keras.Model(inputs, keras.layers.TFSMLayer(str(saved.savedmodel), call_endpoint="serving_default")(inputs))
+    outer.save(tmp_path / "outer.keras")
+    with pytest.raises(UnsafeModelError, match=r"outer.keras: Keras refused it in safe mode \(.*TFSMLayer.*trust=True"):
+        load_model(tmp_path / "outer.keras")
+    with load_model(tmp_path / "outer.keras", trust=True) as model:
+        assert model.details["kind"] == "keras"

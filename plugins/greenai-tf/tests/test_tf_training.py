@@ -86,3 +86,23 @@ def test_softmax_outputs_train_on_probabilities_and_callables_are_accepted(tmp_p
     assert 0 < result.epochs[0].loss < 5 and 0 < plain.epochs[0].loss < 5
     with load_model(saved.keras) as model, pytest.raises(UsageError, match="momentum"):
         model.train((x, np.array([0, 1, 2, 0])), optimizer="sgd", momentum=2)
+
+
+def test_a_savedmodel_without_trainable_variables_cannot_train(tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    class Frozen(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = tf.Variable(tf.ones((3, 2)), trainable=False)
+
+        @tf.function(input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+        def serve(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+            return {"out": tf.reduce_mean(x, axis=[1, 2]) @ self.w}
+
+    module = Frozen()
+    tf.saved_model.save(module, str(tmp_path / "frozen"), signatures={"serving_default": module.serve})
+    with load_model(tmp_path / "frozen", image_size=(4, 4)) as model:
+        assert (model.num_parameters, model.trainable_parameters) == (6, 0)
+        with pytest.raises(UsageError, match=r"frozen: the model has no trainable parameters"):
+            model.train((np.zeros((2, 4, 4, 3), np.float32), np.array([0, 1])))

@@ -82,8 +82,9 @@ class NvmlBackend(EnergyBackend):
         max_power_w: float | None = None,
         library: NvmlLibrary | None = None,
     ) -> None:
-        if not (isinstance(sample_period_s, (int, float)) and 0.001 <= sample_period_s <= 10):
-            raise UsageError(f"nvml: sample_period_s must be between 0.001 and 10 seconds, not {sample_period_s!r}")
+        # 2 ms is the shared poller's fastest period: a shorter one would be reported but not kept
+        if not (isinstance(sample_period_s, (int, float)) and 0.002 <= sample_period_s <= 10):
+            raise UsageError(f"nvml: sample_period_s must be between 0.002 and 10 seconds, not {sample_period_s!r}")
         if max_power_w is not None and not (isinstance(max_power_w, (int, float)) and 0 < max_power_w < 1e6):
             raise UsageError(f"nvml: max_power_w must be a positive number of watts, not {max_power_w!r}")
         if gpus is not None:

@@ -3,9 +3,11 @@
 Domains are named by NVML index (``gpu-N``, as ``nvidia-smi`` numbers them), whatever
 CUDA calls the device inside the process. ``CUDA_VISIBLE_DEVICES`` entries are CUDA
 ordinals, GPU UUIDs (``GPU-8932f937-...``, or a unique prefix of one) or MIG UUIDs
-(``MIG-...``, or the older ``MIG-GPU-<uuid>/<gi>/<ci>``); as in CUDA, the list ends at the
-first entry that names no device (an index out of range, an unknown UUID, ``-1``, a
-device listed twice), and an empty value hides every GPU. A MIG instance is read as its
+(``MIG-...``, or the older ``MIG-GPU-<uuid>/<gi>/<ci>``). It is read as CUDA reads it (as
+PyTorch's ``torch.cuda._parse_visible_devices`` mirrors it): the first entry sets the kind
+(``GPU-`` UUIDs, ``MIG-`` UUIDs, else ordinals read like ``strtoul``: ``1gpu`` is 1); the list
+ends at the first entry of another kind or that names no device (an index out of range, an
+unknown UUID, ``-1``); a device listed twice hides every GPU, as does an empty value. A MIG instance is read as its
 parent GPU: NVML's energy counter covers the whole board, so a warning says that the
 figure includes the other instances' work.
 """
@@ -23,6 +25,7 @@ from greenai_nvml.library import NvmlUnavailable, describe_error
 CUDA_ENV = "CUDA_VISIBLE_DEVICES"
 GPUS_ENV = "GREENAI_NVML_GPUS"
 _INDEX_RE = re.compile(r"-?[0-9]+")
+_ORDINAL_RE = re.compile(r"\s*([+-]?[0-9]+)")  # what strtoul reads; anything after the digits is ignored
 
 
 @dataclass(frozen=True)
@@ -107,28 +110,49 @@ def _mig_warning(entry: str, gpu: Gpu) -> str:
             f"{gpu.domain}'s figure includes every other instance's work on it")
 
 
+def _kind(entry: str) -> str:
+    return "GPU-" if entry.startswith("GPU-") else "MIG-" if entry.startswith("MIG-") else "index"
+
+
+def _cuda_entry(nv: Any, gpus: Sequence[Gpu], entry: str, kind: str) -> tuple[Gpu | None, bool]:
+    """What one entry of a list of ``kind`` names: ``(the GPU or None, whether a MIG instance)``."""
+    if kind != "index":
+        return resolve_entry(nv, gpus, entry) if entry.startswith(kind) else (None, False)
+    ordinal = _ORDINAL_RE.match(entry)
+    if ordinal is None or int(ordinal.group(1)) < 0:
+        return None, False
+    index = int(ordinal.group(1))
+    return next((g for g in gpus if g.index == index), None), False
+
+
 def from_cuda_visible(nv: Any, gpus: Sequence[Gpu], value: str) -> Selection:
     """The GPUs ``CUDA_VISIBLE_DEVICES=value`` shows to CUDA."""
     source = f"{CUDA_ENV}={value!r}"
     chosen: list[Gpu] = []
     warnings: list[str] = []
-    numeric = False
     entries = [e.strip() for e in value.split(",")] if value.strip() else []
+    kind = _kind(entries[0]) if entries else "index"
+    seen: list[str] = []
     for position, entry in enumerate(entries):
-        gpu, mig = resolve_entry(nv, gpus, entry)
-        repeated = gpu is not None and gpu in chosen
-        if gpu is None or (repeated and not mig):
-            why = "names a device already listed" if repeated else "names no GPU here"
+        gpu, mig = _cuda_entry(nv, gpus, entry, kind)
+        if gpu is None:
             rest = entries[position:]
+            why = "names no GPU here" if _kind(entry) == kind else f"is not of the first entry's kind ({kind})"
             warnings.append(f"nvml: {CUDA_ENV} entry {entry[:60]!r} {why}; as CUDA does, it and every entry after "
                             f"it are ignored ({len(rest)} ignored)")
             break
-        numeric = numeric or not mig and _INDEX_RE.fullmatch(entry) is not None
+        if entry in seen or (gpu in chosen and not mig):
+            # CUDA then shows no device at all (cudaErrorNoDevice), so no GPU can do this process's work
+            warnings.append(f"nvml: {CUDA_ENV} lists {gpu.domain} twice ({entry[:60]!r}); as CUDA does, no GPU is "
+                            "visible")
+            return Selection([], source, warnings)
+        seen.append(entry)
         if mig:
             warnings.append(_mig_warning(entry, gpu))
-        if not repeated:
+        if gpu not in chosen:
             chosen.append(gpu)
-    if numeric and len({g.name for g in gpus}) > 1 and os.environ.get("CUDA_DEVICE_ORDER") != "PCI_BUS_ID":
+    if kind == "index" and chosen and len({g.name for g in gpus}) > 1 \
+            and os.environ.get("CUDA_DEVICE_ORDER") != "PCI_BUS_ID":
         warnings.append(f"nvml: {CUDA_ENV} indices are read in PCI bus order (NVML's), but CUDA orders different "
                         "GPU models fastest first: set CUDA_DEVICE_ORDER=PCI_BUS_ID or use GPU UUIDs")
     return Selection(chosen, source, warnings)
