@@ -9,9 +9,6 @@ processes (the ONNX sample model) cover the terminal, the progress bar and ``gre
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fake_backends import FakeCounterBackend
-from greenai_cli_runner import GREENAI, greenai
+from greenai_cli_runner import greenai
 from numpy_models import LinearFormat, LinearModel, LinearTrainer, install, random_linear, separable
 from PIL import Image
 
@@ -396,48 +393,6 @@ def test_the_bar_is_drawn_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) ->
     assert "profiling" in tty.text and "1/3" in tty.text and "repeat 1" in tty.text
     monkeypatch.setenv("GREENAI_NO_PROGRESS", "1")
     assert not Progress(3, "profiling", stream=_Terminal()).shown  # type: ignore[arg-type]
-
-
-def test_a_pipe_gets_no_carriage_return_and_no_ansi(tmp_path: Path) -> None:
-    done = greenai("profile", SAMPLE_ONNX, "--runs", "2", "--repeats", "2", "--warmup", "1", "--baseline", "0",
-                   env={"GREENAI_NO_PROGRESS": ""})
-    assert done.returncode == 0, done.stderr
-    both = done.stdout + done.stderr
-    assert "\r" not in both and "\x1b" not in both
-    assert "energy per inference" in done.stdout
-
-
-def test_a_terminal_gets_the_bar_on_stderr(tmp_path: Path) -> None:
-    master, slave = os.openpty()
-    proc = subprocess.Popen([*GREENAI, "profile", SAMPLE_ONNX, "--runs", "2", "--repeats", "2", "--warmup", "1",
-                             "--baseline", "0"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
-                            env={k: v for k, v in os.environ.items() if k != "GREENAI_NO_PROGRESS"})
-    os.close(slave)
-    seen = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO: the process closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-    assert proc.wait(timeout=60) == 0
-    os.close(master)
-    assert proc.stdout is not None and "energy per inference" in proc.stdout.read().decode()
-    text = seen.decode(errors="replace")
-    assert "profiling" in text and "repeat" in text and "\r" in text
-
-
-def test_demo_profiles_the_sample_and_names_its_html_report(tmp_path: Path) -> None:
-    done = greenai("demo", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    page = tmp_path / "greenai-demo.html"
-    assert page.is_file() and "<svg" in page.read_text()
-    assert "HTML report: greenai-demo.html" in done.stdout
-    assert "open greenai-demo.html in a browser" in done.stdout
-    assert "protocol              3 repeats" in done.stdout and "energy per inference" in done.stdout
 
 
 def test_demo_refuses_an_unwritable_report_before_running(tmp_path: Path) -> None:
