@@ -14,6 +14,7 @@ The original README's examples run with only their imports (and the profiler's c
     n = model.get_number_of_parameters(); output = model.run("path/to/an/image")
     joules = model.inference_energy_consumption("path/to/an/image")    # per inference, by the profiling protocol
     joules = model.training_energy_consumption("path/to/class/folders")  # per training step
+    joules = model.inference_energy_consumption(profiler, 10, "path/to/an/image")  # the original form
 
 Unlike the original, stopping never waits for a sampling tick: counters are read at the
 edges. ``delay_between_measures``, when given, only sets the period of the power timeline.
@@ -92,26 +93,98 @@ class EnergyProfiler:
         self.stop()
 
 
-def inference_energy_consumption(model: Model, inputs: Any, **options: Any) -> float:
-    """Joules per inference (gross, the mean over the repeats) of ``model`` on ``inputs`` (images or an array).
+def inference_energy_consumption(model: Model, *args: Any, **options: Any) -> float:
+    """Joules per inference (gross, the mean over the repeats) of ``model`` on images or an array.
 
-    The original greenAI name, computed by ``profile_inference`` (warm-up, repeats, baseline);
-    ``options`` are its keywords (``batch_size``, ``runs``, ``repeats``, ``backends``, ``baseline_s``...).
+    The original greenAI name, computed by ``profile_inference`` (warm-up, repeats, baseline). Two forms:
+
+    - ``(inputs, **options)``: ``options`` are ``profile_inference``'s keywords (``batch_size``,
+      ``runs``, ``repeats``, ``backends``, ``baseline_s``...);
+    - the original ``(profiler, test_duration, input_data, safe_delay=5)``: the profiler's backends
+      are read; ``test_duration`` seconds of measured work are split over the repeats (each at least
+      ``test_duration / repeats``); the original's idle ``safe_delay`` is measured as the baseline.
     """
     from greenai_core.profiling.inference import profile_inference
 
-    return profile_inference(model, inputs, **options).energy_per_inference_j
+    if args and isinstance(args[0], EnergyProfiler):
+        profiler, test_duration, inputs, safe_delay = _original_arguments(
+            "inference_energy_consumption", args, options, ("test_duration", "input_data", "safe_delay"))
+        options.pop("preprocess", None)  # the original's own preprocessing: the model's prepare() does it here
+        repeats = options.setdefault("repeats", 5)
+        options.setdefault("backends", profiler.backends)
+        options.setdefault("baseline_s", safe_delay)
+        if options.get("runs") is None:
+            options.setdefault("min_duration_s", _seconds(test_duration, "test_duration")
+                               / (repeats if isinstance(repeats, int) and repeats > 0 else 1))
+        return profile_inference(model, inputs, **options).energy_per_inference_j
+    if len(args) != 1:
+        raise UsageError("inference_energy_consumption takes (inputs, **options) or the original "
+                         "(profiler, test_duration, input_data, safe_delay=5)")
+    return profile_inference(model, args[0], **options).energy_per_inference_j
 
 
-def training_energy_consumption(model: Model, data: Any, **options: Any) -> float:
-    """Joules per training step (the mean over the steps) of training ``model`` on ``data``.
+def training_energy_consumption(model: Model, *args: Any, **options: Any) -> float:
+    """Joules per training step (the mean over the steps) of training ``model``; the model is trained in place.
 
-    The original greenAI name, computed by ``profile_training``; ``options`` are its keywords and
-    ``Model.train``'s (``epochs``, ``batch_size``, ``lr``...). The model is trained in place.
+    The original greenAI name, computed by ``profile_training``. Two forms:
+
+    - ``(data, **options)``: ``options`` are its keywords and ``Model.train``'s (``epochs``, ``batch_size``, ``lr``...);
+    - the original ``(profiler, test_duration, train_data_path, test_data_path, safe_delay=5, batch_size=...,
+      number_of_epochs=..., optimizer=...)``: the profiler's backends are read, ``test_data_path`` is the
+      validation set (None or "" for none), ``safe_delay`` is measured as the idle baseline and
+      ``number_of_epochs`` (default 1) sets the work: ``test_duration`` is accepted but the epochs decide.
     """
     from greenai_core.profiling.training import profile_training
 
-    return profile_training(model, data, **options).energy_per_step_j
+    if args and isinstance(args[0], EnergyProfiler):
+        profiler, _test_duration, data, validation, safe_delay = _original_arguments(
+            "training_energy_consumption", args, options,
+            ("test_duration", "train_data_path", "test_data_path", "safe_delay"))
+        for ignored in ("print_every", "preprocess"):
+            options.pop(ignored, None)
+        if options.get("scheduler") is not None:
+            raise UsageError("training_energy_consumption: scheduler is not supported; give lr (and optimizer)")
+        options.pop("scheduler", None)
+        if "number_of_epochs" in options:
+            options["epochs"] = options.pop("number_of_epochs")
+        options.setdefault("backends", profiler.backends)
+        options.setdefault("baseline_s", safe_delay)
+        if validation not in (None, ""):
+            options.setdefault("validation", validation)
+        return profile_training(model, data, **options).energy_per_step_j
+    if len(args) != 1:
+        raise UsageError("training_energy_consumption takes (data, **options) or the original "
+                         "(profiler, test_duration, train_data_path, test_data_path, safe_delay=5)")
+    return profile_training(model, args[0], **options).energy_per_step_j
+
+
+#: The original methods' idle wait before measuring (seconds): here it is measured as the idle baseline.
+ORIGINAL_SAFE_DELAY_S = 5.0
+
+
+def _original_arguments(name: str, args: tuple[Any, ...], options: dict[str, Any],
+                        names: tuple[str, ...]) -> tuple[Any, ...]:
+    """``(profiler, *values of names)`` from the original positional/keyword call; safe_delay defaults to 5 s."""
+    values: dict[str, Any] = dict(zip(names, args[1:], strict=False))
+    if len(args) - 1 > len(names):
+        raise UsageError(f"{name}: too many arguments for the original form (profiler, {', '.join(names)})")
+    for key in names:
+        if key in options:
+            if key in values:
+                raise UsageError(f"{name}: {key} given twice")
+            values[key] = options.pop(key)
+    values.setdefault("safe_delay", ORIGINAL_SAFE_DELAY_S)
+    values.setdefault("test_data_path", None)
+    missing = [key for key in names if key not in values]
+    if missing:
+        raise UsageError(f"{name}: the original form needs {', '.join(missing)}")
+    return (args[0], *(values[key] for key in names))
+
+
+def _seconds(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+        raise UsageError(f"{what} must be a finite number of seconds above 0, not {value!r}")
+    return float(value)
 
 
 class DLLibrary:

@@ -413,3 +413,15 @@ def test_demo_without_the_onnx_plugin_says_what_to_install(tmp_path: Path) -> No
 def test_help_lists_the_three_commands() -> None:
     done = greenai("--help")
     assert all(name in done.stdout for name in ("profile", "train", "demo"))
+
+
+def test_wh_per_1000_reads_with_a_prefix_not_an_exponent() -> None:
+    from greenai_core.cli.profile_summary import energy_line, watt_hours
+
+    assert [watt_hours(v) for v in (2.7778, 0.0001092, 4.2e-8, 0.0, 1234.5)] == [
+        "2.778 Wh", "109.2 uWh", "42 nWh", "0 Wh", "1.234 kWh"]
+    stat = {"mean": 0.0001092, "std": 2e-5, "ci95_low": 0.0000822, "ci95_high": 0.0001362, "n": 5,
+            "method": "student-t"}
+    joule = {**stat, "mean": 0.393, "ci95_high": 0.49}
+    assert energy_line("energy", joule, stat, "inferences") == (
+        "energy", "393 ± 97 mJ   109.2 ± 27 uWh per 1,000 inferences")

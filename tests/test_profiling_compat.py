@@ -10,6 +10,7 @@ from numpy_models import separable
 from profiling_world import world_of
 
 from greenai_core.compat import DLModelFactory
+from greenai_core.errors import UsageError
 from greenai_core.plugins import Registry
 
 
@@ -27,3 +28,37 @@ def test_energy_per_inference_and_per_step_through_the_original_factory(
         per_step = model.training_energy_consumption(separable(8), epochs=1, batch_size=4, baseline_s=0,
                                                      backends=[w.backend], timeline=False)
         assert per_step == 2 * w.busy_w * w.step_s
+
+
+def test_the_original_signatures_with_a_profiler_duration_and_safe_delay(
+        registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The original greenAI: ``(profiler, test_duration, input_data, safe_delay=5)`` and
+    ``(profiler, test_duration, train_data_path, test_data_path, safe_delay=5, batch_size=, number_of_epochs=)``."""
+    from greenai_core.compat import EnergyProfiler
+
+    with world_of(registry, tmp_path, monkeypatch) as (w, _):
+        factory = DLModelFactory()
+        factory.register_predefined_formats()
+        path = str(tmp_path / "m.clk")
+        model = factory.get_model(path)(path, enable_GPU=False)
+        profiler = EnergyProfiler(backends=[w.backend])
+        began = w.clock.t
+        joules = model.inference_energy_consumption(profiler, 0.25, np.ones((1, 3, 2, 2), np.float32), safe_delay=1.0)
+        assert joules == 2 * w.busy_w * w.forward_s
+        # safe_delay measured as a 1 s baseline; 0.25 s over 5 repeats: >= 0.05 s each, 7 calls of 1/128 s; warm-up 10
+        assert w.events.count("forward") == 10 + 5 * 7
+        assert w.clock.t - began == 1.0 + 45 * w.forward_s
+        assert w.events[:2] == ["sync", "sync"]  # the baseline's window, before any forward pass
+
+        w.events.clear()
+        per_step = model.training_energy_consumption(profiler, 60, separable(8), separable(8, seed=2), safe_delay=0,
+                                                     batch_size=4, number_of_epochs=2, print_every=5)
+        assert per_step == 2 * w.busy_w * w.step_s
+        assert w.events.count("step") == 4 and w.events.count("forward") == 4  # 2 validation batches per epoch
+
+        with pytest.raises(UsageError, match="needs input_data"):
+            model.inference_energy_consumption(profiler, 1.0)
+        with pytest.raises(UsageError, match="scheduler is not supported"):
+            model.training_energy_consumption(profiler, 1.0, separable(8), None, scheduler=object())
+        with pytest.raises(UsageError, match="test_duration must be"):
+            model.inference_energy_consumption(profiler, float("nan"), np.ones((1, 3, 2, 2), np.float32))

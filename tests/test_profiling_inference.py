@@ -107,16 +107,44 @@ def test_runs_are_chosen_from_min_duration_and_the_sensors_update_period(
         assert report.settings["runs"] == 64
 
 
+def test_warm_up_that_undercounts_the_repeats_calls_is_said(registry: Registry, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calls get slower after the warm-up (a GPU heating up, another job): the short repeats are said."""
+    with world_of(registry, tmp_path, monkeypatch) as (w, model):
+        original = w.forward
+
+        def slower_after_warm_up() -> None:
+            original()
+            if w.events.count("forward") > 4:  # the 4 warm-up calls took 1/128 s, each later one 1/64 s
+                w.advance(1 / 128, w.busy_w)
+
+        w.forward = slower_after_warm_up  # type: ignore[method-assign]
+        report = profile_inference(model, batch(), warmup=4, repeats=1, min_duration_s=0.5, baseline_s=0,
+                                   backends=[w.backend], timeline=False)
+        assert report.settings["runs"] == 64 and report.repeats[0]["duration_s"] == 1.0  # 64 calls x 1/64 s
+        assert not any("ran shorter than" in x for x in report.warnings)  # longer is fine
+        w.forward = original  # type: ignore[method-assign]
+
+        def faster_after_warm_up() -> None:
+            w.events.append("forward")
+            w.advance(1 / 128 if w.events.count("forward") <= 4 else 1 / 512, w.busy_w)
+
+        w.forward = faster_after_warm_up  # type: ignore[method-assign]
+        w.events.clear()
+        report = profile_inference(model, batch(), warmup=4, repeats=1, min_duration_s=0.5, baseline_s=0,
+                                   backends=[w.backend], timeline=False)
+        assert report.settings["runs"] == 64 and report.repeats[0]["duration_s"] == 0.125  # 64 calls x 1/512 s
+        assert any("repeat windows ran shorter than the 0.5 s asked" in x for x in report.warnings)
+
+
 def test_preprocessing_happens_once_outside_every_window(world: tuple[World, object]) -> None:
     w, model = world
     image = str(DATA / "sample.png")
     report = profile_inference(model, [image], batch_size=2, runs=5, warmup=2, repeats=3, baseline_s=1.0,
                                backends=[w.backend], timeline=False)
-    # one prepare, before the first window's sync; then each window is sync, its forwards, sync
-    windows_opened = 1 + 1 + 3  # baseline, warm-up, repeats
-    assert w.events.count("prepare") == 1 and w.events.index("prepare") < w.events.index("sync")
-    assert w.events.count("sync") == 2 * windows_opened
-    assert w.events.count("forward") == 2 + 3 * 5
+    # one prepare, before the first window; then each window is sync, its forwards, sync (Meter(sync=model.sync))
+    window = ["sync", *["forward"] * 5, "sync"]
+    assert w.events == ["prepare", "sync", "sync", "sync", "forward", "forward", "sync", *window * 3]
     assert report.repeats[0]["inferences"] == 10
 
 
@@ -212,3 +240,30 @@ def test_bad_settings_are_one_usage_error_before_any_window(world: tuple[World, 
 def test_the_public_api_exports_the_protocol() -> None:
     assert greenai_core.profile_inference is profile_inference
     assert greenai_core.ProfilingInterrupted is ProfilingInterrupted
+
+
+def test_mean_std_and_interval_over_unequal_repeats_equal_a_hand_computation(world: tuple[World, object]) -> None:
+    w, model = world
+    powers = iter([12.0, 17.0])
+
+    def next_power(repeat: dict[str, object]) -> None:
+        w.busy_w = next(powers, w.busy_w)  # repeat 1 at 10 W, repeat 2 at 12 W, repeat 3 at 17 W
+
+    report = profile_inference(model, batch(), runs=8, warmup=1, repeats=3, baseline_s=0, backends=[w.backend],
+                               timeline=False, on_repeat=next_power)
+    # Per inference (1/128 s, two domains): 2 x 10/128, 2 x 12/128, 2 x 17/128 = 0.15625, 0.1875, 0.265625 J.
+    # mean 0.203125; deviations -0.046875, -0.015625, 0.0625; sum of squares 0.00634765625; / (n - 1) = 2:
+    # std sqrt(0.003173828125) = 0.0563367387; half-width t(0.975, 2) x std / sqrt(3) = 4.3027 x 0.0325260... =
+    # 0.1399497546; the interval [0.0631752454, 0.3430747546].
+    assert [r["energy_j"] / r["inferences"] for r in report.repeats] == [0.15625, 0.1875, 0.265625]
+    assert report.stats is not None
+    energy = report.stats["energy_per_inference_j"]
+    assert (energy.mean, energy.n, energy.method) == (0.203125, 3, "student-t")
+    assert energy.std == pytest.approx(0.05633673867912483, abs=1e-15)
+    assert energy.ci95_low == pytest.approx(0.06317524537651673, abs=1e-15)
+    assert energy.ci95_high == pytest.approx(0.34307475462348325, abs=1e-15)
+    wh = report.stats["wh_per_1000_inferences"]
+    assert wh.mean == pytest.approx(0.203125 / 3.6, abs=1e-15) and wh.std == pytest.approx(0.05633673867912483 / 3.6)
+    assert report.stats["energy_per_inference_j_by_domain"]["package-0"].mean == pytest.approx(0.203125 / 2)
+    # the same windows' time per call, so latency has no spread
+    assert report.stats["latency_s"] == Stat(w.forward_s, 0.0, w.forward_s, w.forward_s, 3)

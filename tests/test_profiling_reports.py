@@ -54,9 +54,28 @@ warning,inference,'=cmd|' /C calc'!A0.onnx,onnx,cpu,mixed,fake; estimate,2025-01
 @pytest.mark.parametrize(("make", "schema"), [(inference_report, "inference"), (tiny_inference_report, "inference"),
                                              (training_report, "training")])
 def test_the_hand_built_reports_follow_the_shipped_schema(make: Any, schema: str) -> None:
-    jsonschema = pytest.importorskip("jsonschema")  # a test dependency, installed by every nox session running tests/
+    import jsonschema  # a test dependency, installed by every nox session running tests/
     text = resources.files("greenai_core").joinpath(f"data/schemas/{schema}-report-1.json").read_text()
     jsonschema.Draft202012Validator(json.loads(text)).validate(make())
+
+
+@pytest.mark.parametrize(("schema", "break_it"), [
+    ("inference", lambda r: r.pop("environment")),
+    ("inference", lambda r: r.update(schema="greenai.inference-report/2")),
+    ("inference", lambda r: r["stats"]["energy_per_inference_j"].update(std=-1.0)),
+    ("inference", lambda r: r["stats"]["latency_s"].pop("method")),
+    ("inference", lambda r: r["repeats"][0].update(energy_j="12")),
+    ("inference", lambda r: r["environment"]["backends"][0].pop("scopes")),
+    ("training", lambda r: r["epochs"][0].pop("loss")),
+    ("training", lambda r: r.update(kind="inference")),
+])
+def test_the_shipped_schema_refuses_a_broken_report(schema: str, break_it: Any) -> None:
+    import jsonschema
+    text = resources.files("greenai_core").joinpath(f"data/schemas/{schema}-report-1.json").read_text()
+    report = inference_report() if schema == "inference" else training_report()
+    break_it(report)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(json.loads(text)).validate(report)
 
 
 # -- CSV -----------------------------------------------------------------------------------------------------------

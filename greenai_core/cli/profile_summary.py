@@ -25,6 +25,24 @@ def seconds(value: float) -> str:
     return f"{value * 1e6:.4g} us"
 
 
+def watt_hours(value: float) -> str:
+    """Wh with a prefix that keeps the number readable: "2.778 Wh", "109.2 uWh" (never "0.0001092 Wh")."""
+    if not is_valid_figure(value):
+        return INVALID
+    scale = _wh_scale(value)
+    return f"{value / scale:.4g} {_WH_PREFIX[scale]}Wh"
+
+
+_WH_PREFIX = {1e3: "k", 1.0: "", 1e-3: "m", 1e-6: "u", 1e-9: "n"}
+
+
+def _wh_scale(value: float) -> float:
+    """What watt_hours() divides ``value`` by."""
+    if value == 0:
+        return 1.0
+    return next((scale for scale in _WH_PREFIX if value >= scale), 1e-9)
+
+
 def plain(value: float) -> str:
     return f"{value:.4g}" if is_valid_figure(value) else INVALID
 
@@ -78,13 +96,14 @@ def _second_scale(value: float) -> float:
     return 1e-3 if value >= 1e-3 else 1e-6
 
 
-_SCALES: dict[Callable[[float], str], Callable[[float], float]] = {joules: _joule_scale, seconds: _second_scale}
+_SCALES: dict[Callable[[float], str], Callable[[float], float]] = {joules: _joule_scale, seconds: _second_scale,
+                                                                  watt_hours: _wh_scale}
 
 
 def energy_line(label: str, stat: Stat | None, wh_stat: Stat | None, per: str) -> tuple[str, str]:
     text = figure(stat, joules)
     if wh_stat:
-        text += f"   {figure(wh_stat, plain)} Wh per 1,000 {per}"
+        text += f"   {figure(wh_stat, watt_hours)} per 1,000 {per}"
     return label, text
 
 

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 PERIODS_PER_WINDOW = 10
 #: The most predict calls one repeat makes when the warm-up's timing asks for more (a call that takes no time).
 MAX_RUNS = 1_000_000
+#: A repeat shorter than this share of the window asked for gets a warning.
+SHORT_REPEAT = 0.9
 WH_PER_J = 1 / 3600
 
 
@@ -104,8 +106,8 @@ def profile_inference(
         base = windows.baseline(run, meter, baseline_s)
         per_call = _warm_up(run, meter, forward, batch, int(warmup))
         period = max((b.update_period_s for m in run.measurements for b in m.backends), default=0.0)
-        calls = runs if runs is not None else _calls_for(max(float(min_duration_s), PERIODS_PER_WINDOW * period),
-                                                          per_call, run)
+        target_s = max(float(min_duration_s), PERIODS_PER_WINDOW * period)
+        calls = runs if runs is not None else _calls_for(target_s, per_call, run)
         settings["runs"] = calls
         settings["inferences_per_repeat"] = calls * batch_size
         for index in range(1, repeats + 1):
@@ -122,6 +124,9 @@ def profile_inference(
             repeat = _repeat(run, index, calls, calls * batch_size, window, base)
             finished.append((repeat, window))
             _check_window(run, window, period)
+            if runs is None and window.measurement.duration_s < SHORT_REPEAT * target_s:
+                run.warn([f"repeat windows ran shorter than the {target_s:g} s asked (the warm-up's calls were "
+                          f"faster than the repeats'); give more warm-up calls or set runs"])
             if on_repeat is not None:
                 on_repeat(repeat)
     except KeyboardInterrupt as exc:
@@ -183,7 +188,8 @@ def _warm_up(run: Run, meter: Meter, forward: Callable[[Any], Any], batch: Any, 
         raise
     run.close(meter, edge, "warmup")
     times.sort()
-    return times[len(times) // 2]  # the median: the first call's compilation does not set N
+    kept = times[: max(1, len(times) - len(times) // 10)]  # the slowest tenth (first-call compilation) left out
+    return sum(kept) / len(kept)  # a mean: the median of a skewed spread undercounts the repeats' calls
 
 
 def _calls_for(window_s: float, per_call_s: float, run: Run) -> int:
