@@ -6,8 +6,9 @@ stays cheap: no plugin, ML framework or sensor library is imported until it is n
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from greenai_core._lazy import lazy_exports
 
 __version__ = "0.2.0"
 
@@ -92,14 +93,4 @@ if TYPE_CHECKING:
     from greenai_core.profiling.training import profile_training
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'greenai_core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -12,8 +12,9 @@ and that the guide mentions the name.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from greenai_core._lazy import lazy_exports
 
 #: public name -> the core module that defines it
 _EXPORTS: dict[str, str] = {
@@ -167,14 +168,4 @@ if TYPE_CHECKING:  # type checkers see the real names; at run time __getattr__ l
         set_registry as set_registry,
     )
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'greenai_core.sdk' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

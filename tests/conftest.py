@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from numpy_models import LinearModel, install, random_linear
 
+from greenai_core import load_model
 from greenai_core.energy import selection
 from greenai_core.plugins import Registry, set_registry
 
@@ -24,3 +27,12 @@ def _fresh_selection() -> Iterator[None]:
     selection.clear_cache()
     yield
     selection.clear_cache()
+
+
+@pytest.fixture
+def model(registry: Registry, tmp_path: Path) -> LinearModel:
+    """The in-test numpy linear classifier, loaded through its format plugin (overridden where a test needs another)."""
+    install(registry)
+    loaded = load_model(random_linear(tmp_path / "model.lin"))
+    assert isinstance(loaded, LinearModel)
+    return loaded

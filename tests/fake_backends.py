@@ -90,3 +90,18 @@ class Clock:
 
     def __call__(self) -> float:
         return self.t
+
+
+class ConstantBackend(EnergyBackend):
+    """A registrable backend whose one counter never moves: for registry and containment tests."""
+
+    name = "constant"
+
+    def probe(self) -> ProbeResult:
+        return ProbeResult.ok()
+
+    def counters(self) -> Sequence[CounterSpec]:
+        return [CounterSpec("box", 1.0)]
+
+    def read(self) -> Mapping[str, int]:
+        return {"box": 42}

@@ -18,14 +18,6 @@ from greenai_core.models.training import DatasetError, StepInfo, TrainingInterru
 from greenai_core.plugins import Registry
 
 
-@pytest.fixture
-def model(registry: Registry, tmp_path: Path) -> LinearModel:
-    install(registry)
-    loaded = load_model(random_linear(tmp_path / "model.lin"))
-    assert isinstance(loaded, LinearModel)
-    return loaded
-
-
 @pytest.mark.parametrize("value", [[[float("nan")], [1.0]], [[0.0], [float("inf")]], [[float("-inf")], [1.0]]])
 def test_a_normalisation_that_is_not_finite_is_refused(registry: Registry, tmp_path: Path, value: object) -> None:
     install(registry)  # NaN in mean or std turned every output into NaN, silently

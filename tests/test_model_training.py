@@ -17,14 +17,6 @@ from greenai_core.models.training import DatasetError
 from greenai_core.plugins import Registry
 
 
-@pytest.fixture
-def model(registry: Registry, tmp_path: Path) -> LinearModel:
-    install(registry)
-    loaded = load_model(random_linear(tmp_path / "model.lin"))
-    assert isinstance(loaded, LinearModel)
-    return loaded
-
-
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_a_real_gradient_step_lowers_the_loss_and_counts_are_exact(model: LinearModel, optimizer: str) -> None:
     images, labels = separable(20)

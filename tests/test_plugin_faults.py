@@ -6,17 +6,17 @@ import json
 import sys
 import threading
 import types
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_backends import ConstantBackend
 from greenai_cli_runner import greenai, install_distribution
 
 from greenai_core import Meter, hookimpl
 from greenai_core.cli import main
 from greenai_core.cli.plugins_cmd import collect
-from greenai_core.energy import CounterSpec, EnergyBackend, ProbeResult, probing
+from greenai_core.energy import ProbeResult, probing
 from greenai_core.errors import BackendUnavailableError, GreenAIError
 from greenai_core.models import ModelFormat
 from greenai_core.plugins import MAX_RECORDED_ERRORS, Registry
@@ -43,19 +43,6 @@ def register_energy_backends(register):
     register(CtorBoom)
     register(ProbeBoom)
 '''
-
-
-class ConstantBackend(EnergyBackend):
-    name = "constant"
-
-    def probe(self) -> ProbeResult:
-        return ProbeResult.ok()
-
-    def counters(self) -> Sequence[CounterSpec]:
-        return [CounterSpec("box", 1.0)]
-
-    def read(self) -> Mapping[str, int]:
-        return {"box": 42}
 
 
 class CtorBoom(ConstantBackend):
@@ -86,7 +73,7 @@ class TxtFormat(ModelFormat):
         return False
 
     def load(self, path: Path, **options: Any) -> Any:
-        raise NotImplementedError
+        raise AssertionError("never chosen: its sniff says no to every file")
 
 
 def plugin(**hooks: Any) -> types.SimpleNamespace:

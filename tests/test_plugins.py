@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import types
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_backends import ConstantBackend
 
 from greenai_core import Meter, hookimpl
-from greenai_core.energy import CounterSpec, EnergyBackend, ProbeResult
 from greenai_core.errors import PluginError
 from greenai_core.models import ModelFormat, select_format
 from greenai_core.plugins import Registry
@@ -25,19 +24,6 @@ class TxtFormat(ModelFormat):
 
     def load(self, path: Path, **options: Any) -> Any:
         return path.read_text()
-
-
-class ConstantBackend(EnergyBackend):
-    name = "constant"
-
-    def probe(self) -> ProbeResult:
-        return ProbeResult.ok()
-
-    def counters(self) -> Sequence[CounterSpec]:
-        return [CounterSpec("box", 1.0)]
-
-    def read(self) -> Mapping[str, int]:
-        return {"box": 42}
 
 
 def make_plugin(**hooks: Any) -> types.SimpleNamespace:

@@ -23,12 +23,10 @@ from greenai_core.cli.profile_options import (
 )
 from greenai_core.cli.profile_summary import print_training_summary
 from greenai_core.cli.progress import Progress
+from greenai_core.models.trainer import OPTIMIZERS
 
 if TYPE_CHECKING:
     from greenai_core.models.training import StepInfo
-
-OPTIMIZERS = ("adam", "sgd")
-
 
 def add_parser(subs: Any, common: argparse.ArgumentParser) -> None:
     p = subs.add_parser(

@@ -6,8 +6,9 @@ plugins register, and that must not pull in the model, preprocessing or loading 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from greenai_core._lazy import lazy_exports
 
 _EXPORTS = {
     "ModelFormat": "greenai_core.models.format",
@@ -29,14 +30,4 @@ if TYPE_CHECKING:
     from greenai_core.models.spec import NCHW, NHWC, InputSpec, TensorSpec
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'greenai_core.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -7,8 +7,9 @@ first access, so importing this package imports nothing heavy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from greenai_core._lazy import lazy_exports
 
 _EXPORTS = {
     "profile_inference": "greenai_core.profiling.inference",
@@ -31,14 +32,4 @@ if TYPE_CHECKING:
     from greenai_core.profiling.training import profile_training
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'greenai_core.profiling' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -26,13 +26,12 @@ from greenai_core.profiling.environment import environment, model_facts
 from greenai_core.profiling.inference import WH_PER_J, _names
 from greenai_core.profiling.report import ProfilingInterrupted, TrainingReport
 from greenai_core.profiling.stats import Stat, summarise
-from greenai_core.profiling.windows import Run
+from greenai_core.profiling.windows import Edge, Run
 
 if TYPE_CHECKING:
     from greenai_core.models.model import Model
     from greenai_core.models.training import EpochResult, StepInfo, TrainingResult
 
-Edge = tuple[float, float, float | None]
 _NOT_OPTIONS = ("on_step", "on_epoch")
 
 
@@ -51,8 +50,8 @@ class _Windows:
     epochs: list[dict[str, Any]] = field(default_factory=list)
 
     def open_epoch(self) -> None:
-        self.epoch_edge = self.run.open(self.epoch_meter)
-        self.step_edge = self.run.open(self.step_meter)
+        self.epoch_edge = self.run.open(self.epoch_meter, cpu=False)
+        self.step_edge = self.run.open(self.step_meter, cpu=False)
 
     def on_step(self, info: StepInfo) -> None:
         assert self.step_edge is not None
@@ -62,7 +61,7 @@ class _Windows:
         self.steps.append({"epoch": info.epoch, "step": info.step, "samples": info.samples, "energy_j": m.energy_j,
                            "duration_s": m.duration_s,
                            "net_energy_j": windows.net_energy(self.run, m.energy_j, m.duration_s, self.base)})
-        self.step_edge = self.run.open(self.step_meter)
+        self.step_edge = self.run.open(self.step_meter, cpu=False)
 
     def close_epoch(self, done: EpochResult) -> None:
         """Record epoch ``done``: the step meter's gap since the last step is dropped."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from greenai_core.energy import counters
+from greenai_core.energy.backend import MIXED, NO_READING
 from greenai_core.energy.measurement import Measurement
 from greenai_core.energy.meter import Meter
 from greenai_core.errors import UsageError
@@ -54,6 +55,10 @@ def machine_busy_cpu_seconds() -> float | None:
         return None
 
 
+#: A window's start: (run seconds, process CPU seconds, machine busy CPU seconds); None where not read.
+Edge = tuple[float, float | None, float | None]
+
+
 @dataclass
 class Window:
     """One closed window: its measurement, where it lay on the run's clock, and the CPU seconds inside."""
@@ -61,7 +66,7 @@ class Window:
     measurement: Measurement
     start_s: float
     end_s: float
-    cpu_time_s: float
+    cpu_time_s: float | None  # None where the window was opened with cpu=False
     machine_busy_s: float | None
 
 
@@ -75,17 +80,20 @@ class Run:
     measurements: list[Measurement] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def open(self, meter: Meter) -> tuple[float, float, float | None]:
-        """Start ``meter``; the edge as (run seconds, process CPU seconds, machine busy seconds)."""
-        edge = (now() - self.t0, process_cpu_seconds(), machine_busy_cpu_seconds())
+    def open(self, meter: Meter, *, cpu: bool = True) -> Edge:
+        """Start ``meter``; the edge as (run seconds, process CPU seconds, machine busy seconds).
+
+        ``cpu=False`` skips the two CPU-time reads (/proc), for windows no attribution needs
+        (a training step's: one per step, so their cost would add up)."""
+        edge = (now() - self.t0, process_cpu_seconds() if cpu else None, machine_busy_cpu_seconds() if cpu else None)
         meter.start()
         return edge
 
-    def close(self, meter: Meter, edge: tuple[float, float, float | None], phase: str | None) -> Window:
+    def close(self, meter: Meter, edge: Edge, phase: str | None) -> Window:
         """Stop ``meter``; record the window's phase (unless None), timeline and warnings."""
         measurement = meter.stop()
-        cpu, busy = process_cpu_seconds(), machine_busy_cpu_seconds()
         start_s, cpu0, busy0 = edge
+        cpu, busy = (process_cpu_seconds(), machine_busy_cpu_seconds()) if cpu0 is not None else (None, None)
         end_s = start_s + measurement.duration_s
         self.warn(measurement.warnings)
         if phase is not None:  # a phase's window; training's step windows are only summed, not kept
@@ -94,7 +102,8 @@ class Run:
             self.timeline += [{"t_s": start_s + p.t_s, "backend": p.backend, "watts": dict(p.watts)}
                               for p in measurement.timeline]
         machine = busy - busy0 if busy is not None and busy0 is not None else None
-        return Window(measurement, start_s, end_s, max(cpu - cpu0, 0.0), machine)
+        cpu_time = max(cpu - cpu0, 0.0) if cpu is not None and cpu0 is not None else None
+        return Window(measurement, start_s, end_s, cpu_time, machine)
 
     def abandon(self, meter: Meter) -> None:
         """Stop a window cut short (Ctrl-C): it leaves the poller; its figures are not kept."""
@@ -109,8 +118,8 @@ class Run:
     def method(self) -> str:
         methods = {m.method for m in self.measurements}
         if not methods:
-            return "none"
-        return methods.pop() if len(methods) == 1 else "mixed"
+            return NO_READING
+        return methods.pop() if len(methods) == 1 else MIXED
 
 
 def baseline(run: Run, meter: Meter, seconds: float) -> dict[str, Any] | None:
@@ -160,14 +169,14 @@ def attributed_energy(window: Window, run: Run) -> float | None:
     m = window.measurement
     if not m.counted_domains or any(m.scopes.get(d) != "machine" for d in m.counted_domains):
         return None
-    busy = window.machine_busy_s
-    if busy is None:
+    busy, cpu = window.machine_busy_s, window.cpu_time_s
+    if busy is None or cpu is None:
         run.warn([f"no attribution: {PROC_STAT} is unreadable"])
         return None
     if busy <= 0:
         run.warn([f"no attribution: the window is shorter than {PROC_STAT}'s clock tick"])
         return None
-    return m.energy_j * min(window.cpu_time_s / busy, 1.0)
+    return m.energy_j * min(cpu / busy, 1.0)
 
 
 def carbon(intensity: float | None, pue: float | None) -> dict[str, Any] | None:
