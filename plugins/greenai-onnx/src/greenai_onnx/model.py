@@ -23,6 +23,7 @@ from greenai_core.sdk import (
     format_shape,
     guess_layout,
     one_line,
+    open_regular,
 )
 from greenai_onnx.graph_facts import (
     CorruptTensor,
@@ -31,6 +32,7 @@ from greenai_onnx.graph_facts import (
     log_severity,
     quiet_default_logger,
 )
+from greenai_onnx.wire import structure_problem
 
 if TYPE_CHECKING:
     import numpy as np
@@ -78,6 +80,10 @@ def load_onnx(
                          f"not {threads!r}")
     if input_name is not None and not isinstance(input_name, str):
         raise UsageError(f"input_name must be a string, not {input_name!r}")
+    with open_regular(path) as fh:  # a file that only starts like ONNX must not be read whole to say so
+        problem = structure_problem(fh)
+    if problem is not None:
+        raise ModelFormatError(f"{path}: truncated or corrupt ONNX file ({problem})")
     try:
         proto = onnx.load(str(path), load_external_data=False)
     except Exception as exc:
