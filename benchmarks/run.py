@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import Row  # noqa: E402
 
 SECTIONS = [("bench_core", None), ("bench_rapl", "greenai_rapl"), ("bench_onnx", "greenai_onnx"),
-            ("bench_tf", "tensorflow"), ("bench_sniff", None), ("bench_profile", "greenai_onnx")]
+            ("bench_tf", "tensorflow"), ("bench_sniff", None), ("bench_profile", "greenai_onnx"),
+            ("bench_distributed", "torch")]
 
 
 def main() -> int:

@@ -23,6 +23,7 @@ _EXPORTS = {
     "UnsafeModelError": "greenai_core.errors",
     "UnsupportedOperationError": "greenai_core.errors",
     "DeviceError": "greenai_core.errors",
+    "GradeError": "greenai_core.errors",
     "Meter": "greenai_core.energy.meter",
     "measure": "greenai_core.energy.meter",
     "measured": "greenai_core.energy.meter",
@@ -52,17 +53,27 @@ _EXPORTS = {
     "TrainingReport": "greenai_core.profiling.report",
     "ProfilingInterrupted": "greenai_core.profiling.report",
     "Stat": "greenai_core.profiling.stats",
+    "grade": "greenai_core.grading.grading",
+    "calibrate": "greenai_core.grading.calibrate",
+    "Grade": "greenai_core.grading.result",
+    "Reference": "greenai_core.grading.reference",
+    "compare": "greenai_core.comparison.run",
+    "CompareInterrupted": "greenai_core.comparison.run",
+    "CompareReport": "greenai_core.comparison.report",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
+    from greenai_core.comparison.report import CompareReport
+    from greenai_core.comparison.run import CompareInterrupted, compare
     from greenai_core.energy.backend import CounterSpec, EnergyBackend, ProbeResult
     from greenai_core.energy.measurement import Measurement
     from greenai_core.energy.meter import Meter, measure, measure_call, measured
     from greenai_core.errors import (
         BackendUnavailableError,
         DeviceError,
+        GradeError,
         GreenAIError,
         ModelFormatError,
         PluginError,
@@ -71,6 +82,10 @@ if TYPE_CHECKING:
         UnsupportedOperationError,
         UsageError,
     )
+    from greenai_core.grading.calibrate import calibrate
+    from greenai_core.grading.grading import grade
+    from greenai_core.grading.reference import Reference
+    from greenai_core.grading.result import Grade
     from greenai_core.hookspecs import hookimpl
     from greenai_core.models.devices import Device
     from greenai_core.models.format import ModelFormat

@@ -1,9 +1,9 @@
 """The original greenAI API as a thin layer over greenai_core.
 
-The original README's examples run with only their imports (and the profiler's class name) changed::
+The original README's examples run with only their imports changed::
 
-    from greenai_core.compat import EnergyProfiler
-    profiler = EnergyProfiler(delay_between_measures)
+    from greenai_core.compat import PyJoulesProfiler    # or Perf, Likwid, Nvidia, EnergyUsage, Codecarbon
+    profiler = PyJoulesProfiler(delay_between_measures)
     total_time, energy_consumed, result = profiler.evaluate(fib, n, show_every_step=True)
     print(..., energy_consumed, profiler.get_unit())
 
@@ -14,8 +14,10 @@ The original README's examples run with only their imports (and the profiler's c
     n = model.get_number_of_parameters(); output = model.run("path/to/an/image")
     joules = model.inference_energy_consumption("path/to/an/image")    # per inference, by the profiling protocol
     joules = model.training_energy_consumption("path/to/class/folders")  # per training step
-    joules = model.inference_energy_consumption(profiler, 10, "path/to/an/image")  # the original form
+    energy = model.inference_energy_consumption(profiler, 10, "path/to/an/image")  # the original form,
+                                                                                   # in profiler.get_unit()
 
+The profiler classes (their sensors, units, fallbacks and extra methods) are in ``compat_profilers``.
 Unlike the original, stopping never waits for a sampling tick: counters are read at the
 edges. ``delay_between_measures``, when given, only sets the period of the power timeline.
 """
@@ -23,74 +25,33 @@ edges. ``delay_between_measures``, when given, only sets the period of the power
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from greenai_core.energy.backend import EnergyBackend
-from greenai_core.energy.measurement import Measurement
-from greenai_core.energy.meter import Meter
+from greenai_core.compat_profilers import (
+    CodecarbonProfiler,
+    EnergyProfiler,
+    EnergyUsageProfiler,
+    LikwidProfiler,
+    NvidiaProfiler,
+    PerfProfiler,
+    PyJoulesProfiler,
+    SensorProfiler,
+)
 from greenai_core.errors import ModelFormatError, UnsupportedOperationError, UsageError
 from greenai_core.models.loading import load_model
 from greenai_core.models.model import Model
 
+if TYPE_CHECKING:
+    from greenai_core.profiling.report import ProfilingReport
 
-class EnergyProfiler:
-    """Energy of a function call or of a start/stop span, in joules."""
-
-    def __init__(
-        self,
-        delay_between_measures: float | None = None,
-        backends: Sequence[str | EnergyBackend] | str | None = None,
-    ) -> None:
-        if delay_between_measures is not None and delay_between_measures <= 0:
-            raise UsageError("delay_between_measures must be a positive number of seconds")
-        self.delay_between_measures = delay_between_measures
-        self.backends = backends
-        self.last_measurement: Measurement | None = None
-        self._meter: Meter | None = None
-
-    def _new_meter(self) -> Meter:
-        if self.delay_between_measures is None:
-            return Meter(self.backends)
-        return Meter(self.backends, timeline=True, timeline_period_s=self.delay_between_measures)
-
-    def evaluate(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, float, Any]:
-        """Run ``func(*args, **kwargs)``: ``(total_time_s, energy_j, result)``."""
-        result, measurement = self._new_meter().call(func, *args, **kwargs)
-        self.last_measurement = measurement
-        return measurement.duration_s, measurement.energy_j, result
-
-    def get_unit(self) -> str:
-        return "J"
-
-    def start(self) -> None:
-        if self._meter is not None:
-            raise UsageError("this profiler is already measuring; call stop() first")
-        self._meter = self._new_meter().start()
-
-    def stop(self) -> float:
-        """Stop measuring; returns the energy in joules (details in ``last_measurement``)."""
-        if self._meter is None:
-            raise UsageError("this profiler was not started")
-        meter, self._meter = self._meter, None
-        self.last_measurement = meter.stop()
-        return self.last_measurement.energy_j
-
-    def get_energy(self) -> float:
-        if self.last_measurement is None:
-            raise UsageError("nothing measured yet")
-        return self.last_measurement.energy_j
-
-    def __enter__(self) -> EnergyProfiler:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+__all__ = [
+    "CodecarbonProfiler", "DLLibrary", "DLModelFactory", "EnergyProfiler", "EnergyUsageProfiler", "LikwidProfiler",
+    "NvidiaProfiler", "PerfProfiler", "PyJoulesProfiler", "SensorProfiler", "inference_energy_consumption",
+    "training_energy_consumption",
+]
 
 
 def inference_energy_consumption(model: Model, *args: Any, **options: Any) -> float:
@@ -102,7 +63,8 @@ def inference_energy_consumption(model: Model, *args: Any, **options: Any) -> fl
       ``runs``, ``repeats``, ``backends``, ``baseline_s``...);
     - the original ``(profiler, test_duration, input_data, safe_delay=5)``: the profiler's backends
       are read; ``test_duration`` seconds of measured work are split over the repeats (each at least
-      ``test_duration / repeats``); the original's idle ``safe_delay`` is measured as the baseline.
+      ``test_duration / repeats``); the original's idle ``safe_delay`` is measured as the baseline;
+      the figure is in the profiler's unit (``profiler.get_unit()``: µJ for PyJoulesProfiler...).
     """
     from greenai_core.profiling.inference import profile_inference
 
@@ -116,7 +78,10 @@ def inference_energy_consumption(model: Model, *args: Any, **options: Any) -> fl
         if options.get("runs") is None:
             options.setdefault("min_duration_s", _seconds(test_duration, "test_duration")
                                / (repeats if isinstance(repeats, int) and repeats > 0 else 1))
-        return profile_inference(model, inputs, **options).energy_per_inference_j
+        report = profile_inference(model, inputs, **options)
+        _warn_if_unsure(report, "inference_energy_consumption",
+                        any(r.get("partial") for r in report.repeats))
+        return float(profiler.in_unit(report.energy_per_inference_j))
     if len(args) != 1:
         raise UsageError("inference_energy_consumption takes (inputs, **options) or the original "
                          "(profiler, test_duration, input_data, safe_delay=5)")
@@ -132,7 +97,8 @@ def training_energy_consumption(model: Model, *args: Any, **options: Any) -> flo
     - the original ``(profiler, test_duration, train_data_path, test_data_path, safe_delay=5, batch_size=...,
       number_of_epochs=..., optimizer=...)``: the profiler's backends are read, ``test_data_path`` is the
       validation set (None or "" for none), ``safe_delay`` is measured as the idle baseline and
-      ``number_of_epochs`` (default 1) sets the work: ``test_duration`` is accepted but the epochs decide.
+      ``number_of_epochs`` (default 1) sets the work: ``test_duration`` is accepted but the epochs decide;
+      the figure is in the profiler's unit.
     """
     from greenai_core.profiling.training import profile_training
 
@@ -151,11 +117,23 @@ def training_energy_consumption(model: Model, *args: Any, **options: Any) -> flo
         options.setdefault("baseline_s", safe_delay)
         if validation not in (None, ""):
             options.setdefault("validation", validation)
-        return profile_training(model, data, **options).energy_per_step_j
+        training = profile_training(model, data, **options)
+        _warn_if_unsure(training, "training_energy_consumption", False)
+        return float(profiler.in_unit(training.energy_per_step_j))
     if len(args) != 1:
         raise UsageError("training_energy_consumption takes (data, **options) or the original "
                          "(profiler, test_duration, train_data_path, test_data_path, safe_delay=5)")
     return profile_training(model, args[0], **options).energy_per_step_j
+
+
+def _warn_if_unsure(report: ProfilingReport, name: str, partial: bool) -> None:
+    """The original form returns a bare number: a profile with no reading, or only a lower bound, says so."""
+    if report.method == "none":
+        warnings.warn(f"{name}: nothing could be read: the 0 is no measurement ({'; '.join(report.warnings)[:300]})",
+                      RuntimeWarning, stacklevel=3)
+    elif partial:
+        warnings.warn(f"{name}: some repeats are partial (a sensor fault): the figure is a lower bound "
+                      f"({'; '.join(report.warnings)[:300]})", RuntimeWarning, stacklevel=3)
 
 
 #: The original methods' idle wait before measuring (seconds): here it is measured as the idle baseline.
@@ -211,6 +189,13 @@ class _InstalledFormat:
         self.suffix = suffix
 
     def __call__(self, path: str, enable_GPU: bool = False, **options: Any) -> Model:  # noqa: N803
+        # The original PyTorchLibrary's ``model_constructor`` (the class of a state_dict's model) is
+        # greenai-torch's ``model_class``; None, its default, means no class, as there.
+        constructor = options.pop("model_constructor", None)
+        if constructor is not None:
+            if "model_class" in options:
+                raise UsageError("give model_constructor (the original name) or model_class, not both")
+            options["model_class"] = constructor
         model = load_model(path, device="cuda" if enable_GPU else "cpu", **options)
         # The original model classes measured their own energy: the same names, by the profiling protocol.
         setattr(model, "inference_energy_consumption", functools.partial(inference_energy_consumption, model))  # noqa: B010

@@ -51,3 +51,7 @@ class UnsupportedOperationError(GreenAIError):
 
 class DeviceError(GreenAIError):
     """The requested device (e.g. ``cuda:1``) is not available for this model format."""
+
+
+class GradeError(UsageError):
+    """A report cannot be graded: it holds no energy, no reference exists, or a reference file is bad."""

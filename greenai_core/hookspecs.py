@@ -38,3 +38,14 @@ def register_energy_backends(register: Callable[[Any], None]) -> None:
     available, or unavailable with a one-line human reason, and counters the meter reads
     at the edges of each measured window.
     """
+
+
+@hookspec
+def register_reference_models(register: Callable[[Any], None]) -> None:
+    """Register reference architectures for ``greenai grade --calibrate``.
+
+    Call ``register(ref)`` once per model, with a ``greenai_core.sdk.ReferenceModel``: a unique
+    ``name``, the exact ``parameters`` count, and ``build(folder)``, which writes the model (random
+    weights, generated locally, never downloaded) into ``folder`` and returns the file's path.
+    Registering must stay cheap: import the framework inside ``build``, not in the hook.
+    """

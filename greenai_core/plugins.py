@@ -91,6 +91,8 @@ class Registry:
         self._backend_owner: dict[str, str] = {}
         self._backends: dict[str, EnergyBackend] = {}
         self._backend_failures: dict[str, str] = {}  # name -> why its constructor failed
+        self._references: dict[str, Any] = {}  # reference architectures (greenai_core.grading.architectures)
+        self._reference_owner: dict[str, str] = {}
 
     # -- loading ---------------------------------------------------------------------------
     def load(self) -> Registry:
@@ -148,9 +150,11 @@ class Registry:
             return
         formats: list[ModelFormat] = []
         backends: list[type[EnergyBackend]] = []
+        references: list[Any] = []
         try:
             self._call_own_hooks(plugin, "register_model_formats", self._format_validator(record, formats))
             self._call_own_hooks(plugin, "register_energy_backends", self._backend_validator(record, backends))
+            self._call_own_hooks(plugin, "register_reference_models", self._reference_validator(references))
         except Exception as exc:
             self._pm.unregister(plugin, name=record.name)
             self._fail(record, str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {one_line(exc)}")
@@ -164,6 +168,9 @@ class Registry:
             self._backend_classes[cls.name] = cls
             self._backend_owner[cls.name] = record.name
             record.backends.append(cls.name)
+        for ref in references:
+            self._references[ref.name] = ref
+            self._reference_owner[ref.name] = record.name
 
     def _call_own_hooks(self, plugin: object, hook_name: str, register: Callable[[Any], None]) -> None:
         caller = getattr(self._pm.hook, hook_name)
@@ -210,6 +217,23 @@ class Registry:
 
         return register
 
+    def _reference_validator(self, out: list[Any]) -> Callable[[Any], None]:
+        from greenai_core.grading.architectures import ReferenceModel
+
+        def register(ref: Any) -> None:
+            if not isinstance(ref, ReferenceModel):
+                raise PluginError(f"registered {ref!r:.80}, which is not a ReferenceModel")
+            if not isinstance(ref.name, str) or not ref.name or not callable(ref.build):
+                raise PluginError("registered a reference model without a name or a build function")
+            if isinstance(ref.parameters, bool) or not isinstance(ref.parameters, int) or ref.parameters < 0:
+                raise PluginError(f"reference model {ref.name!r}: parameters must be a count, not {ref.parameters!r}")
+            if ref.name in {r.name for r in out} or ref.name in self._references:
+                owner = self._reference_owner.get(ref.name, "this plugin")
+                raise PluginError(f"reference model {ref.name!r} is already registered by {owner!r}")
+            out.append(ref)
+
+        return register
+
     # -- queries ---------------------------------------------------------------------------
     def plugins(self) -> list[PluginRecord]:
         """Every plugin in load order, then those refused because their name was taken."""
@@ -222,6 +246,13 @@ class Registry:
 
     def format_owner(self, name: str) -> str | None:
         return self.load()._format_owner.get(name)
+
+    def reference_models(self) -> dict[str, Any]:
+        """Every plugin's reference architectures (``ReferenceModel``), by name, in load order."""
+        return dict(self.load()._references)
+
+    def reference_owner(self, name: str) -> str | None:
+        return self.load()._reference_owner.get(name)
 
     def backend_names(self) -> list[str]:
         return list(self.load()._backend_classes)

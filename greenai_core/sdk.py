@@ -81,6 +81,8 @@ _EXPORTS: dict[str, str] = {
     # models saved as folders (a TensorFlow SavedModel): greenai_core/io_folders.py
     "atomic_folder": "greenai_core.io_folders",
     "check_writable_folder": "greenai_core.io_folders",
+    # reference architectures for `greenai grade --calibrate` (hook register_reference_models)
+    "ReferenceModel": "greenai_core.grading.architectures",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -113,6 +115,9 @@ if TYPE_CHECKING:  # type checkers see the real names; at run time __getattr__ l
         UnsupportedOperationError as UnsupportedOperationError,
         UsageError as UsageError,
         one_line as one_line,
+    )
+    from greenai_core.grading.architectures import (
+        ReferenceModel as ReferenceModel,
     )
     from greenai_core.hookspecs import (
         hookimpl as hookimpl,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -62,3 +63,49 @@ def test_the_original_signatures_with_a_profiler_duration_and_safe_delay(
             model.training_energy_consumption(profiler, 1.0, separable(8), None, scheduler=object())
         with pytest.raises(UsageError, match="test_duration must be"):
             model.inference_energy_consumption(profiler, float("nan"), np.ones((1, 3, 2, 2), np.float32))
+
+
+def test_the_original_form_never_returns_a_bare_number_it_cannot_stand_behind(
+        registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from greenai_core.compat import PerfProfiler
+
+    with world_of(registry, tmp_path, monkeypatch) as (w, _):
+        factory = DLModelFactory()
+        factory.register_predefined_formats()
+        path = str(tmp_path / "m.clk")
+        model = factory.get_model(path)(path, enable_GPU=False)
+        profiler = PerfProfiler(0.1, backends=[w.backend])
+        w.backend.fail_with = OSError("the sensor vanished")
+        with pytest.warns(RuntimeWarning, match="inference_energy_consumption: nothing could be read: the 0 is no "
+                                                "measurement"):
+            assert model.inference_energy_consumption(profiler, 0.05, np.ones((1, 3, 2, 2), np.float32),
+                                                      safe_delay=0) == 0.0
+        with pytest.warns(RuntimeWarning, match="training_energy_consumption: nothing could be read"):
+            assert model.training_energy_consumption(profiler, 1, separable(8), None, safe_delay=0,
+                                                     batch_size=4) == 0.0
+
+
+def test_a_partial_repeat_in_the_original_form_is_said(registry: Registry, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from greenai_core.compat import LikwidProfiler
+
+    with world_of(registry, tmp_path, monkeypatch) as (w, _):
+        factory = DLModelFactory()
+        factory.register_predefined_formats()
+        path = str(tmp_path / "m.clk")
+        model = factory.get_model(path)(path, enable_GPU=False)
+        reads = 0
+        real_read = w.backend.read
+
+        def read_failing_once() -> Any:
+            nonlocal reads
+            reads += 1
+            if reads == 4:  # the second repeat's end: that repeat is partial, the others are whole
+                raise OSError("a transient sensor fault")
+            return real_read()
+
+        monkeypatch.setattr(w.backend, "read", read_failing_once)
+        with pytest.warns(RuntimeWarning, match="inference_energy_consumption: some repeats are partial"):
+            energy = model.inference_energy_consumption(LikwidProfiler(0.1, backends=[w.backend]), 0.05,
+                                                        np.ones((1, 3, 2, 2), np.float32), safe_delay=0)
+        assert 0 < energy <= 2 * w.busy_w * w.forward_s

@@ -267,3 +267,51 @@ def test_mean_std_and_interval_over_unequal_repeats_equal_a_hand_computation(wor
     assert report.stats["energy_per_inference_j_by_domain"]["package-0"].mean == pytest.approx(0.203125 / 2)
     # the same windows' time per call, so latency has no spread
     assert report.stats["latency_s"] == Stat(w.forward_s, 0.0, w.forward_s, w.forward_s, 3)
+
+
+def test_a_framework_error_in_a_repeat_is_the_model_run_error_predict_raises(
+        world: tuple[World, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, model = world
+    calls = {"n": 0}
+    real = model._forward  # type: ignore[attr-defined]
+
+    def flaky(batch_: np.ndarray) -> np.ndarray:
+        calls["n"] += 1
+        if calls["n"] == 5:  # in the first repeat: two warm-up calls come first
+            raise RuntimeError("out of memory\nsecond line")
+        return real(batch_)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(model, "_forward", flaky)
+    with pytest.raises(greenai_core.ModelRunError) as caught:
+        profile_inference(model, batch(), runs=4, warmup=2, repeats=2, baseline_s=0)
+    message = str(caught.value)
+    assert message.startswith(f"{model.path}: the ")  # type: ignore[attr-defined]
+    assert "batch of shape [1, 3, 2, 2]" in message and message.endswith("RuntimeError: out of memory second line")
+    assert "\n" not in message and calls["n"] == 5
+
+
+def test_a_usage_error_inside_the_forward_pass_is_not_rewrapped(
+        world: tuple[World, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, model = world
+
+    def refuses(batch_: np.ndarray) -> np.ndarray:
+        raise UsageError("the plugin's own one-line reason")
+
+    monkeypatch.setattr(model, "_forward", refuses)
+    with pytest.raises(UsageError, match="^the plugin's own one-line reason$"):
+        profile_inference(model, batch(), runs=4, warmup=2, repeats=2, baseline_s=0)
+
+
+@pytest.mark.parametrize(("intensity", "pue", "message"), [
+    (1e308, None, "carbon intensity must be a number of g CO2e per kWh from 0 to 10000"),
+    (-1.0, None, "carbon intensity must be a number"),
+    (float("nan"), None, "carbon intensity must be a number"),
+    (400.0, 11.0, "pue must be a number from 1 to 10, not 11.0"),
+    (400.0, 0.9, "pue must be a number from 1 to 10, not 0.9"),
+])
+def test_carbon_settings_out_of_any_real_range_are_refused(world: tuple[World, object], intensity: float,
+                                                           pue: float | None, message: str) -> None:
+    _, model = world
+    with pytest.raises(UsageError, match=message):
+        profile_inference(model, batch(), runs=1, warmup=0, repeats=1, baseline_s=0,
+                          carbon_intensity=intensity, pue=pue)

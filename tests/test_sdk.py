@@ -92,7 +92,8 @@ def test_plugins_import_only_names_the_sdk_exports(path: Path) -> None:
 
 #: What a plugin's tests may import from the core: the public API a user has, and the SDK. Never the core's
 #: rooms (greenai_core.models.x, .energy.x, .plugins, .errors): the tests would break when the core moves them.
-PUBLIC_FOR_TESTS = {"greenai_core", "greenai_core.sdk", "greenai_core.compat", "greenai_core.testing"}
+PUBLIC_FOR_TESTS = {"greenai_core", "greenai_core.sdk", "greenai_core.compat", "greenai_core.testing",
+                    "greenai_core.distributed"}
 PLUGIN_TESTS = sorted((ROOT / "plugins").glob("*/tests/**/*.py"))
 @pytest.mark.parametrize("path", PLUGIN_TESTS, ids=lambda p: str(p.relative_to(ROOT / "plugins")))
 def test_plugin_tests_import_only_the_public_api_and_the_sdk(path: Path) -> None:

@@ -13,10 +13,20 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from greenai_core import __version__
-from greenai_core.cli import demo_cmd, info_cmd, measure_cmd, plugins_cmd, profile_cmd, run_cmd, train_cmd
+from greenai_core.cli import (
+    compare_cmd,
+    demo_cmd,
+    grade_cmd,
+    info_cmd,
+    measure_cmd,
+    plugins_cmd,
+    profile_cmd,
+    run_cmd,
+    train_cmd,
+)
 from greenai_core.errors import GreenAIError
 
-SUBCOMMANDS = (plugins_cmd, measure_cmd, info_cmd, run_cmd, profile_cmd, train_cmd, demo_cmd)
+SUBCOMMANDS = (plugins_cmd, measure_cmd, info_cmd, run_cmd, profile_cmd, compare_cmd, train_cmd, demo_cmd, grade_cmd)
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE, what `cmd | head` users expect
 

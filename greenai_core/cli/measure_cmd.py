@@ -28,6 +28,7 @@ import sys
 from types import FrameType, TracebackType
 from typing import Any
 
+from greenai_core.cli import measure_grade
 from greenai_core.cli.output import is_valid_figure, joules, table, watts, write_json
 from greenai_core.energy.backend import NO_READING
 from greenai_core.energy.estimate import own_children
@@ -46,13 +47,14 @@ FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 def add_parser(subs: Any, common: argparse.ArgumentParser) -> None:
     p = subs.add_parser("measure", parents=[common], help="measure the energy of a command",
-                        usage="greenai measure [--backend NAME]... [--json PATH|-] -- CMD [ARGS...]")
+                        usage=measure_grade.USAGE)
     p.add_argument("--backend", action="append", metavar="NAME",
                    help="energy backend to read (repeatable; default: every available sensor, plus the estimate "
                         "for what no sensor covers)")
     p.add_argument("--json", metavar="PATH|-",
                    help="write the measurement as JSON to PATH, or to stdout with - (the command's stdout then "
                         "goes to stderr)")
+    measure_grade.add_arguments(p)
     p.add_argument("command", nargs=argparse.REMAINDER, help="the command to run, after --")
     p.set_defaults(run=run)
 
@@ -74,10 +76,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no command to measure (usage: greenai measure [options] -- CMD [ARGS...])")
     if args.json and args.json != "-":
         check_writable(args.json)  # before the command runs, not after an hour of it
+    grading = measure_grade.prepare(args)  # its options and reference checked before anything runs too
     to_stdout = args.json == "-"
     meter = Meter(args.backend)
-    orphans = _Orphans()
     with _SignalWatch() as signals:
+        # The idle window is watched too: a signal during it ends it, and the command is not run.
+        idle = grading.measure_idle(args.backend, lambda: signals.received is not None) if grading else None
+        orphans = _Orphans()
         meter.start()
         try:
             if signals.received is not None:  # asked to stop before anything ran
@@ -97,10 +102,15 @@ def run(args: argparse.Namespace) -> int:
         measurement = dataclasses.replace(measurement, warnings=(*measurement.warnings, note))
     code = status if status >= 0 else 128 - status
     interrupted = signal.Signals(signals.received).name if signals.received is not None else None
+    graded = grading.grade(measurement, idle, args.backend, code, interrupted) if grading else None
     if not to_stdout:
         print_measurement(measurement, command, interrupted)
+        if graded is not None:
+            measure_grade.print_grade(graded)
     if args.json:
         data = {**measurement.to_dict(), "exit_code": code, "interrupted": interrupted}
+        if graded is not None:
+            data.update(grade=graded.to_dict(), idle=idle.to_dict() if idle is not None else None)
         write_json(data, args.json)
     return code
 

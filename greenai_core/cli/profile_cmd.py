@@ -28,9 +28,9 @@ from greenai_core.cli.profile_options import (
 from greenai_core.cli.profile_summary import print_inference_summary
 from greenai_core.cli.progress import Progress
 from greenai_core.errors import UsageError
+from greenai_core.profiling.inputs import DEFAULT_SIDE, random_inputs
 
 #: Height and width of random inputs where the model's are dynamic and it sets no image_size.
-DEFAULT_SIDE = 224
 EXIT_INTERRUPTED = 130
 
 
@@ -134,25 +134,6 @@ def prepare_inputs(model: Any, source: list[str] | None, batch_size: int) -> tup
     from greenai_core.models.spec import format_shape
 
     return batch, f"random, {format_shape(tuple(batch.shape))} {batch.dtype} (seed 0)"
-
-
-def random_inputs(model: Any, count: int) -> Any:
-    """``count`` random samples shaped as the model takes them (a fixed batch size wins), seed 0.
-
-    Floats are standard-normal, as normalised images are; integer inputs (raw uint8 pixels) are 0..255.
-    """
-    import numpy as np
-
-    spec = model.input_spec
-    side_h, side_w = model.image_size or (DEFAULT_SIDE, DEFAULT_SIDE)
-    batch = spec.batch or count
-    height, width, channels = spec.height or side_h, spec.width or side_w, spec.channels or 3
-    shape = (batch, channels, height, width) if spec.layout == "NCHW" else (batch, height, width, channels)
-    rng = np.random.default_rng(0)
-    dtype = np.dtype(spec.dtype)
-    if np.issubdtype(dtype, np.integer):
-        return rng.integers(0, 256, size=shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
 
 
 def profile_and_report(model: Any, inputs: Any, described: str, args: argparse.Namespace) -> int:

@@ -196,6 +196,7 @@ def build(
             name=name, version=e.version, method=e.backend.method, total_rule=e.backend.total_rule,
             domains=tuple(e.keys[d] for d in e.tracker.specs), counted_domains=tuple(own_counted),
             resolution_j=own_resolution, update_period_s=period, assumptions=e.assumptions, summary=e.summary,
+            max_power_w={e.keys[d]: w for d, w in e.tracker.max_power_w().items()},
         ))
     if not methods and (unreadable or any(s is None or e.tracker is None for e, s in zip(edges, stops, strict=True))):
         methods = {NO_READING}  # nothing could be read: 0 J is no measurement, and must not say "measured"

@@ -194,6 +194,10 @@ class CounterTracker:
         self._doubts = backend.doubts if type(backend).doubts is not EnergyBackend.doubts else None
 
     # -- what windows and the poller call ------------------------------------------------
+    def max_power_w(self) -> dict[str, float]:
+        """Each domain's plausible maximum power (W): its ``CounterSpec.max_power_w``, else the backend's."""
+        return {d.name: d.power_w for d in self._domains}
+
     @property
     def wraps(self) -> bool:
         return any(d.range is not None for d in self._domains)

@@ -28,6 +28,8 @@ class BackendReport:
     summary: str = ""
     #: Why the backend gave no domains at all in this window ("" when it was read).
     error: str = ""
+    #: Each domain's plausible maximum power (W), keyed like ``domains`` (power limits, the estimate's TDP).
+    max_power_w: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,8 @@ class Measurement:
             backends=tuple(
                 BackendReport(**{**b, "domains": tuple(b["domains"]), "counted_domains": tuple(b["counted_domains"]),
                                  "resolution_j": _figure(b["resolution_j"], "resolution_j"),
-                                 "update_period_s": _figure(b["update_period_s"], "update_period_s")})
+                                 "update_period_s": _figure(b["update_period_s"], "update_period_s"),
+                                 "max_power_w": _figures(b.get("max_power_w", {}), "max_power_w")})
                 for b in data["backends"]
             ),
             resolution_j=_figure(data["resolution_j"], "resolution_j"),

@@ -270,10 +270,13 @@ class Model(ABC):
         except GreenAIError:
             raise
         except Exception as exc:
-            raise ModelRunError(
-                f"{self.path}: the {self.format} model failed on a batch of shape {list(batch.shape)} "
-                f"{self.input_spec.layout} {batch.dtype}: {type(exc).__name__}: {one_line(exc)}"
-            ) from exc
+            raise self._run_error(batch, exc) from exc
+
+    def _run_error(self, batch: np.ndarray, exc: Exception) -> ModelRunError:
+        return ModelRunError(
+            f"{self.path}: the {self.format} model failed on a batch of shape {list(batch.shape)} "
+            f"{self.input_spec.layout} {batch.dtype}: {type(exc).__name__}: {one_line(exc)}"
+        )
 
     def close(self) -> None:
         if not self.closed:

@@ -66,6 +66,7 @@ def backends_of(measurements: Iterable[Measurement]) -> list[dict[str, Any]]:
                 "scopes": {d: m.scopes[d] for d in b.domains if d in m.scopes},
                 "components": {d: m.components[d] for d in b.domains if d in m.components},
                 "resolution_j": b.resolution_j, "update_period_s": b.update_period_s, "summary": b.summary,
+                "max_power_w": dict(b.max_power_w),
                 "assumptions": _jsonable(dict(b.assumptions)),
             }
     return list(seen.values())

@@ -115,8 +115,8 @@ def profile_training(
             raise UsageError(f"{name} must be a callable or None, not {type(callback).__name__}")
     settings = _settings(epochs, batch_size, baseline_s, backends, train_options)
     run = Run()
-    state = _Windows(run, Meter(backends, sync=model.sync), Meter(backends, timeline=timeline, sync=model.sync),
-                     None)
+    whole = Meter(backends, timeline=timeline, timeline_period_s=windows.TIMELINE_PERIOD_S, sync=model.sync)
+    state = _Windows(run, Meter(backends, sync=model.sync), whole, None)
 
     def on_step(info: StepInfo) -> None:
         state.on_step(info)

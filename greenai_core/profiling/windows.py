@@ -24,9 +24,16 @@ from greenai_core.errors import UsageError
 #: How the protocol waits (baseline, cool-down); tests replace it with their fake clock's ``advance``.
 sleep: Callable[[float], Any] = time.sleep
 PROC_STAT = "/proc/stat"
+#: Seconds between power-timeline points in a profile: 8 points a 2 s repeat is enough for the chart,
+#: and the poller's wake-ups (~0.1 ms of CPU each on a 2-core VM) stay a few hundredths of a percent
+#: of the predict loop. Sensors that must be read faster (NVML power sampling) still are.
+TIMELINE_PERIOD_S = 0.25
 ATTRIBUTION_LABEL = "attribution by CPU time (as Scaphandre, PowerJoular)"
 NEGATIVE_NET = "the run drew less than the idle baseline: noise; net figure 0"
 CARBON_NOTE = "given by the user, never looked up"
+#: Bounds that catch a unit slip (kg for g) and keep every carbon figure finite.
+MAX_CARBON_INTENSITY = 10_000.0
+MAX_PUE = 10.0
 J_PER_KWH = 3.6e6
 
 
@@ -186,11 +193,13 @@ def carbon(intensity: float | None, pue: float | None) -> dict[str, Any] | None:
             raise UsageError("pue needs a carbon intensity (g CO2e per kWh) to mean anything")
         return None
     if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) or not math.isfinite(intensity) \
-            or intensity < 0:
-        raise UsageError(f"carbon intensity must be a finite number of g CO2e per kWh >= 0, not {intensity!r}")
+            or not 0 <= intensity <= MAX_CARBON_INTENSITY:
+        raise UsageError(f"carbon intensity must be a number of g CO2e per kWh from 0 to {MAX_CARBON_INTENSITY:g} "
+                         f"(grids run from ~10 to ~1,000), not {intensity!r}")
     pue = 1.0 if pue is None else pue
-    if isinstance(pue, bool) or not isinstance(pue, (int, float)) or not math.isfinite(pue) or pue < 1:
-        raise UsageError(f"pue must be a finite number >= 1, not {pue!r}")
+    if isinstance(pue, bool) or not isinstance(pue, (int, float)) or not math.isfinite(pue) \
+            or not 1 <= pue <= MAX_PUE:
+        raise UsageError(f"pue must be a number from 1 to {MAX_PUE:g}, not {pue!r}")
     return {"intensity_g_per_kwh": float(intensity), "pue": float(pue), "note": CARBON_NOTE}
 
 

@@ -68,9 +68,18 @@ def test_windows_across_wraps_are_exact(tree: PowercapTree, seconds: float) -> N
         written = Writer(tree, {"intel-rapl:0": 20.0}, seconds).run_now()
     wraps = (1_900_000 + written["intel-rapl:0"]) // 2_000_000
     assert wraps == 1 if seconds < 0.2 else wraps >= 5
-    assert meter.result is not None
-    assert meter.result.energy_j == pytest.approx(written["intel-rapl:0"] * UJ, abs=UJ)
-    assert not meter.result.warnings
+    result = meter.result
+    assert result is not None
+    if result.partial_domains:
+        # The real poller thread was starved past a wrap's time (a loaded machine): the core must say
+        # so and give a lower bound, never a silently short figure. Exactness is then the fault tests'
+        # (test_rapl_faults.py, on a fake clock).
+        assert result.partial_domains == ("package-0",)
+        assert any("starved poller" in w or "cannot tell which" in w for w in result.warnings), result.warnings
+        assert result.energy_j <= written["intel-rapl:0"] * UJ + UJ
+    else:
+        assert result.energy_j == pytest.approx(written["intel-rapl:0"] * UJ, abs=UJ)
+        assert not result.warnings
 
 
 def test_nested_windows(tree: PowercapTree) -> None:

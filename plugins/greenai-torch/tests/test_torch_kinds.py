@@ -50,6 +50,20 @@ def test_predict_on_an_array_equals_the_modules_forward(saved: Saved, kind: str)
         np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_predict_takes_read_only_and_flipped_arrays_without_touching_them(saved: Saved) -> None:
+    x = np.random.default_rng(4).normal(size=(2, 3, 16, 16)).astype(np.float32)
+    with torch.no_grad():
+        expected = saved.net(torch.from_numpy(x[:, :, :, ::-1].copy())).numpy()
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    with load(saved, "torchscript") as model:
+        np.testing.assert_allclose(model.predict(x[:, :, :, ::-1]), expected, rtol=1e-5, atol=1e-6)
+        out = model.predict(frozen)
+        np.testing.assert_allclose(out, model.predict(x), rtol=1e-6)
+        assert out.base is None or not np.shares_memory(out, frozen)
+    assert not frozen.flags.writeable
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_kind_is_found_by_content_whatever_the_suffix(saved: Saved, kind: str, tmp_path: Path) -> None:
     renamed = shutil.copy(saved.paths[kind], tmp_path / "model.bin")

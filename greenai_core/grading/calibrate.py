@@ -1,0 +1,103 @@
+"""``calibrate``: profile the installed reference architectures and store their energies as a ``Reference``.
+
+Every model a plugin registers through ``register_reference_models`` (greenai-onnx: a tiny CNN
+family, ~1 k to ~1 M parameters) is built into a temporary folder with random weights, loaded with
+``load_model`` and profiled by ``profile_inference`` on the bundled sample image, with the settings
+given. Each entry stores the *gross* mean energy per inference (``value``, what reports are graded
+by, like with like), its 95 % interval, the parameters, the mean power (energy / duration) and the
+latency. The idle baseline (``baseline_s``, default 0) only adds net figures to the profiles and
+does not change the stored values.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from greenai_core.errors import GradeError
+from greenai_core.grading.reference import MIN_ENTRIES, Reference
+
+if TYPE_CHECKING:
+    from greenai_core.energy.selection import BackendSpec
+
+METRIC = "energy_per_inference_j"
+INSTALL_HINT = "pip install greenai-onnx"
+
+
+def _entry(ref: Any, report: Any) -> dict[str, Any]:
+    """One reference entry from a model's profile; ``GradeError`` when the profile holds no energy."""
+    stat = (report.stats or {}).get(METRIC)
+    if stat is None or not stat.mean > 0:
+        raise GradeError(f"calibration: measured no energy for reference model {ref.name!r} "
+                         f"(method {report.method!r}); cannot make a reference")
+    seconds = sum(r["duration_s"] for r in report.repeats)
+    joules = sum(r["energy_j"] for r in report.repeats)
+    latency = (report.stats or {}).get("latency_s")
+    return {
+        "name": ref.name, "family": ref.family, "format": report.model.get("format"),
+        "parameters": report.model.get("num_parameters", ref.parameters), "value": stat.mean,
+        "ci95": [stat.ci95_low, stat.ci95_high], "n": stat.n,
+        "power_w": joules / seconds if seconds > 0 else None,
+        "latency_s": latency.mean if latency is not None else None,
+        "method": report.method, "warnings": list(report.warnings),
+    }
+
+
+def calibrate(*, out: str | os.PathLike[str] | None = None, backends: BackendSpec = None,
+              batch_size: int = 1, repeats: int = 5, min_duration_s: float = 1.0, baseline_s: float = 0.0,
+              warmup: int = 10, models: Sequence[str] | None = None,
+              progress: Callable[[str], Any] | None = None) -> Reference:
+    """Profile every installed reference model and return the reference (saved to ``out`` when given).
+
+    ``backends``, ``batch_size``, ``repeats``, ``min_duration_s``, ``baseline_s``, ``warmup``: the
+    protocol's (``profile_inference``); grade reports made with the same ones. ``models``: only
+    these reference names (at least five). ``progress(line)`` is told before each model.
+    ``GradeError`` when no plugin provides reference models (``pip install greenai-onnx``).
+    """
+    from greenai_core.data import sample_image_path
+    from greenai_core.models.loading import load_model
+    from greenai_core.plugins import get_registry
+    from greenai_core.profiling.inference import profile_inference
+
+    if out is not None:
+        from greenai_core.io import check_writable
+
+        check_writable(os.fspath(out), regular_only=True)  # fail before minutes of profiling, not after
+    available = get_registry().reference_models()
+    if not available:
+        raise GradeError(f"no installed plugin provides reference models for calibration: {INSTALL_HINT}")
+    if models is not None:
+        unknown = [name for name in models if name not in available]
+        if unknown:
+            raise GradeError(f"unknown reference model {unknown[0]!r} (installed: {', '.join(available)})")
+        available = {name: available[name] for name in models}
+    if len(available) < MIN_ENTRIES:
+        raise GradeError(f"calibration needs at least {MIN_ENTRIES} reference models, {len(available)} chosen")
+    image = str(sample_image_path())
+    entries: list[dict[str, Any]] = []
+    first: Any = None
+    with tempfile.TemporaryDirectory(prefix="greenai-reference-") as folder:
+        for index, ref in enumerate(sorted(available.values(), key=lambda r: r.parameters)):
+            if progress is not None:
+                progress(f"[{index + 1}/{len(available)}] {ref.name} ({ref.parameters:,} parameters)")
+            path = ref.build(Path(folder))
+            with load_model(path, format=ref.format) as model:
+                report = profile_inference(model, [image], batch_size=batch_size, repeats=repeats,
+                                           min_duration_s=min_duration_s, warmup=warmup, backends=backends,
+                                           baseline_s=baseline_s, timeline=False)
+            entries.append(_entry(ref, report))
+            first = first or report
+    methods = sorted({e["method"] for e in entries})
+    settings = {
+        "batch_size": batch_size, "backends": first.settings.get("backends"),
+        "method": methods[0] if len(methods) == 1 else "mixed", "device": first.model.get("device"),
+        "repeats": repeats, "min_duration_s": min_duration_s, "warmup": warmup, "baseline_s": baseline_s,
+        "inputs": "the bundled sample image",
+    }
+    reference = Reference.from_values(METRIC, entries, hardware=first.environment, settings=settings)
+    if out is not None:
+        reference.save(out)
+    return reference

@@ -1,0 +1,146 @@
+"""What rank 0 receives is untrusted bytes: bounded, never unpickled, never a crash; and a world of one rank.
+
+The payload checks run without processes (``decode`` and the reading's checks are what rank 0
+applies to each message); the world of one is a real gloo group in this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import zlib
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch.distributed as dist
+
+import greenai_core.distributed as distributed
+from greenai_core import Measurement, UsageError
+from greenai_core.distributed import RankReading, combine, meter, transport
+
+GOOD = {"energy_j": 1.0, "duration_s": 1.0, "domains": {"package-0": 1.0}, "method": "measured",
+        "resolution_j": 0.0, "backends": [], "counted_domains": ["package-0"], "scopes": {"package-0": "machine"},
+        "components": {"package-0": "cpu"}}
+READING = {"rank": 1, "node_id": "n0", "local_rank": 1, "gpus": ["gpu-1"], "measurement": GOOD}
+
+
+def _packed(data: Any) -> bytes:
+    return zlib.compress(json.dumps(data).encode())
+
+
+def test_a_good_payload_is_read_back() -> None:
+    reading = meter._reading_from(transport.encode(json.loads(json.dumps(READING))), 1)
+    assert (reading.rank, reading.node_id, reading.local_rank, reading.gpus) == (1, "n0", 1, ("gpu-1",))
+    assert reading.measurement.domains == {"package-0": 1.0}
+
+
+@pytest.mark.parametrize(("payload", "why"), [
+    (zlib.compress(b"[" * 1_000_000), "nested too deeply"),
+    (zlib.compress(b" " * (transport.MAX_READING_BYTES + 1)), "larger than"),  # a zip bomb stops at the bound
+    (b"", "cut short"),
+    (pickle.dumps(READING), "not compressed JSON"),  # never unpickled
+    (zlib.compress(pickle.dumps(READING)), "UnicodeDecodeError"),
+    (_packed([1, 2]), "not a reading"),
+    (_packed({**READING, "rank": 2}), "bad rank"),  # it claims to be another rank
+    (_packed({**READING, "node_id": "x" * 201}), "bad rank, node_id"),
+    (_packed({**READING, "gpus": [{"gpu": 1}]}), "bad rank, node_id"),
+    (_packed({**READING, "gpus": ["cpu"]}), "bad rank, node_id"),
+    (_packed({**READING, "local_rank": True}), "bad rank, node_id"),
+    (_packed({**READING, "measurement": {**GOOD, "energy_j": float("nan")}}), "energy_j is nan"),
+    (_packed({**READING, "measurement": {**GOOD, "domains": {"package-0": -1.0}}}), "not negative"),
+    (_packed({**READING, "measurement": {**GOOD, "scopes": {"ghost": "machine"}}}), "names domains it has no figure"),
+    (_packed({**READING, "measurement": {**GOOD, "counted_domains": ["ghost"]}}), "names domains it has no figure"),
+    (_packed({**READING, "measurement": {**GOOD, "components": {"package-0": [1]}}}), "not a string"),
+    (transport.encode({"rank": 1, "unsent": "a reading of 9000 compressed bytes does not fit"}),
+     "could not send it: a read"),  # what a rank sends instead of a reading that does not fit
+])
+def test_a_hostile_or_broken_payload_is_one_usage_error(payload: bytes, why: str) -> None:
+    with pytest.raises(UsageError, match=why) as caught:
+        meter._reading_from(payload, 1)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_huge_reading_is_trimmed_to_one_message_and_a_hopeless_one_refused() -> None:
+    long = [f"warning {i}: " + "".join(chr(0x4E00 + (i * 7919 + j * 104729) % 20000) for j in range(2000))
+            for i in range(60)]
+    data = json.loads(json.dumps(READING))
+    data["measurement"]["warnings"] = long
+    sent = transport.encode(data)
+    assert len(sent) <= transport.MESSAGE_BYTES - 16
+    warnings = meter._reading_from(sent, 1).measurement.warnings
+    assert len(warnings) <= 21 and all(len(w) <= 300 for w in warnings)
+    assert f"{61 - len(warnings)} of 60 warnings left out, long ones cut" in warnings[-1]
+    ascii_ones = json.loads(json.dumps(READING))
+    ascii_ones["measurement"]["warnings"] = [  # ASCII that compresses poorly: hex digests
+        f"rapl: package-{i} " + "".join(hashlib.sha256(f"{i}-{j}".encode()).hexdigest() for j in range(20))
+        for i in range(60)]
+    warnings = meter._reading_from(transport.encode(ascii_ones), 1).measurement.warnings
+    assert len(warnings) == 21 and warnings[0].endswith("…") and "40 of 60 warnings left out" in warnings[-1]
+    hopeless = json.loads(json.dumps(READING))
+    hopeless["measurement"]["domains"] = {f"d{i}-{i * 7919 % 10007}": i * 0.37 for i in range(3000)}
+    with pytest.raises(UsageError, match="does not fit one message"):
+        transport.encode(hopeless)
+
+
+def _reading(rank: int, node: str, domains: dict[str, tuple[float, str]]) -> RankReading:
+    data = {**GOOD, "domains": {k: v[0] for k, v in domains.items()}, "counted_domains": list(domains),
+            "scopes": dict.fromkeys(domains, "machine"), "components": {k: v[1] for k, v in domains.items()},
+            "energy_j": sum(v[0] for v in domains.values())}
+    return RankReading(rank, node, rank, (), Measurement.from_dict(data))
+
+
+def test_one_node_id_over_two_machines_is_said_not_hidden() -> None:
+    job = combine([_reading(0, "n", {"package-0": (5.0, "cpu")}),
+                   _reading(1, "n", {"package-0": (9.0, "cpu"), "package-1": (4.0, "cpu")})], world_size=2)
+    assert job.energy_j == 9.0  # the reader's package-0 (5 J) and package-1 (4 J), read by rank 1 only
+    assert any("node n: rank 1 read other machine-wide counters than rank 0" in w for w in job.warnings)
+    # a rank that sees only its own GPU (CUDA_VISIBLE_DEVICES per rank) is no such sign
+    job = combine([_reading(0, "n", {"package-0": (5.0, "cpu"), "gpu-0": (1.0, "gpu")}),
+                   _reading(1, "n", {"package-0": (5.0, "cpu"), "gpu-1": (2.0, "gpu")})], world_size=2)
+    assert job.energy_j == 8.0 and not any("other machine-wide" in w for w in job.warnings)
+
+
+@pytest.fixture
+def world_of_one(tmp_path: Path) -> Iterator[Path]:
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path}/store", rank=0, world_size=1,
+                            timeout=timedelta(seconds=30))
+    try:
+        yield tmp_path
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def test_a_world_of_one_rank_nested_windows_and_a_group_made_again(world_of_one: Path) -> None:
+    with distributed.measure(["estimate"], timeout_s=5) as outer:
+        with distributed.measure(["estimate"], timeout_s=5) as inner:  # nested: both close, each its own figure
+            sum(range(100_000))
+    for m in (outer, inner):
+        assert m.result is not None and m.local is not None
+        assert m.result.world_size == 1 and m.result.missing_ranks == () and not m.result.partial
+        assert m.result.energy_j == m.local.energy_j > 0 and [r.rank for r in m.result.ranks] == [0]
+    assert outer.result is not None and inner.result is not None and outer.result.energy_j >= inner.result.energy_j
+    with pytest.raises(UsageError, match="already running"):
+        outer.start().start()
+    outer.stop()
+    dist.destroy_process_group()  # the job tears its group down between windows
+    with pytest.raises(UsageError, match="not initialised"):
+        distributed.measure(["estimate"]).start()
+    dist.init_process_group("gloo", init_method=f"file://{world_of_one}/store2", rank=0, world_size=1)
+    with distributed.measure(["estimate"], timeout_s=5) as again:  # a new group: new links, no stale one
+        pass
+    assert again.result is not None and again.result.world_size == 1 and again.result.warnings == ()
+
+
+def test_groups_that_cannot_be_made_are_one_usage_error(world_of_one: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: Any, **kwargs: Any) -> Any:  # what gloo raises when a peer does not come in time
+        raise RuntimeError("Timed out waiting 2000ms for\nstore key")
+
+    monkeypatch.setattr(dist, "new_group", refused)
+    with pytest.raises(UsageError, match="same group and timeout_s.*Timed out waiting 2000ms") as caught:
+        distributed.measure(["estimate"], timeout_s=2).start()
+    assert "\n" not in str(caught.value)
