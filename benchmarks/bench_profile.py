@@ -109,7 +109,12 @@ def poller_share(seconds: float = 1.0) -> float:
 
 
 def whole_harness_pct(raw: Callable[[], Any], model: Any, x: Any, blocks: int) -> tuple[float, float, float]:
-    """Paired blocks of ~0.5 s: profile_inference latency vs a raw loop; (median, min, max) in %."""
+    """Blocks of ~0.5 s in alternating order: profile_inference latency vs a raw loop.
+
+    (fastest harness block vs fastest raw block, in %; the median and the widest single pair, in %):
+    on a loaded VM one block in a few runs several times slower (a 2-thread runtime waits for a
+    descheduled worker), so the fastest blocks are the code's cost, as timeit's minimum is.
+    """
     from greenai_core import profile_inference
 
     t = time.perf_counter()
@@ -128,14 +133,17 @@ def whole_harness_pct(raw: Callable[[], Any], model: Any, x: Any, blocks: int) -
         assert report.stats is not None
         return float(report.stats["latency_s"].mean)
 
-    pcts = []
+    raws, harnessed = [], []
     for i in range(blocks):
         if i % 2 == 0:
-            r, h = raw_block(), harness_block()
+            raws.append(raw_block())
+            harnessed.append(harness_block())
         else:
-            h, r = harness_block(), raw_block()
-        pcts.append((h - r) / r * 100)
-    return statistics.median(pcts), min(pcts), max(pcts)
+            harnessed.append(harness_block())
+            raws.append(raw_block())
+    pcts = [(h - r) / r * 100 for r, h in zip(raws, harnessed, strict=True)]
+    fastest = (min(harnessed) - min(raws)) / min(raws) * 100
+    return fastest, statistics.median(pcts), max(pcts, key=abs)
 
 
 def rows_for(section: str, what: str, raw: Callable[[], Any], model: Any, x: Any, repeats: int, share: float,
@@ -154,7 +162,7 @@ def rows_for(section: str, what: str, raw: Callable[[], Any], model: Any, x: Any
     call_pct = call_ns / raw_ns * 100
     edges_pct = edges_ns / calls / raw_ns * 100
     total = call_pct + edges_pct + share * 100
-    whole, low, high = whole_harness_pct(raw, model, x, 2 * repeats)
+    whole, median, widest = whole_harness_pct(raw, model, x, 2 * repeats)
     return [
         Row(section, f"raw call, {what}", raw_ns / 1e3, "us", note=f"median of {PAIRS} calls"),
         Row(section, "per call: harness minus raw, runtime swapped for a no-op", call_ns / 1e3, "us",
@@ -165,8 +173,8 @@ def rows_for(section: str, what: str, raw: Callable[[], Any], model: Any, x: Any
             note=f"{calls} calls per window: {edges_pct:.4f} % of a call"),
         Row(section, "harness overhead per inference (sum of the parts)", total, "%", f"<= {TARGET_PCT:g} %",
             total <= TARGET_PCT, note=f"call {call_pct:.2f} + window {edges_pct:.3f} + poller {share * 100:.2f}"),
-        Row(section, "cross-check: whole profile_inference vs raw loop", whole, "%",
-            note=f"median of {2 * repeats} paired 0.5 s blocks, single pairs {low:+.1f} .. {high:+.1f} %: VM noise"),
+        Row(section, "cross-check: whole profile_inference vs raw loop, fastest blocks", whole, "%",
+            note=f"{2 * repeats} blocks of 0.5 s each; paired: median {median:+.1f} %, widest {widest:+.1f} %"),
     ]
 
 

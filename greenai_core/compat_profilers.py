@@ -228,8 +228,9 @@ class SensorProfiler(EnergyProfiler):
             raise SensorError(f"{type(self).__name__}.get_max_power: no measured domain gives a maximum power "
                               f"here{why}")
         if self.fallback is not None:
-            warnings.warn(f"{type(self).__name__}.get_max_power: {self.sensor or 'no hardware sensor'} is not read "
-                          "here; this is the maximum the estimate assumes, not a sensor's", RuntimeWarning,
+            unread = f"{self.sensor} is not read here" if self.sensor else "no hardware sensor is read here"
+            warnings.warn(f"{type(self).__name__}.get_max_power: {unread}; this is the maximum the estimate "
+                          "assumes, not a sensor's", RuntimeWarning,
                           stacklevel=_user_level())
         return sum(limits.values())
 

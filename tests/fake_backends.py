@@ -35,13 +35,14 @@ class FakeCounterBackend(EnergyBackend):
         components: Mapping[str, str] | None = None,
         scope: str = SCOPE_MACHINE,
         uncounted: Sequence[str] = (),
+        lag_s: float = 0.0,
     ) -> None:
         self.name = name  # type: ignore[misc]
         self.method = method  # type: ignore[misc]
         comps = components or {}
         self._specs = [
             CounterSpec(d, joules_per_unit, wrap_range, joules_per_unit, update_period_s,
-                        counted=d not in uncounted, component=comps.get(d, component), scope=scope)
+                        counted=d not in uncounted, component=comps.get(d, component), scope=scope, lag_s=lag_s)
             for d in domains
         ]
         self._wrap = wrap_range

@@ -314,7 +314,7 @@ def test_energy_usage_with_no_hardware_sensor_says_it_is_the_estimate(world: Pow
     m = profiler.last_measurement
     assert m is not None and m.method == "estimated"
     assert any("EnergyUsageProfiler: no hardware energy sensor" in w for w in m.warnings)
-    with pytest.warns(RuntimeWarning, match="no hardware sensor is not read here; this is the maximum the estimate"):
+    with pytest.warns(RuntimeWarning, match="no hardware sensor is read here; this is the maximum the estimate"):
         assert profiler.get_max_power() > 0
 
 

@@ -97,6 +97,36 @@ def test_a_forward_jump_beyond_plausible_power_is_not_counted(clock: Clock) -> N
     assert any("package-0 jumped forward 600 J in 1 s" in w and "not counted" in w for w in m.warnings)
 
 
+def test_a_counter_that_lags_may_step_by_its_lag_without_being_called_a_jump(clock: Clock) -> None:
+    # 10 W plausible; 30 J in 0.01 s is a jump (ceiling 4 x (10 W x 0.01 s + 1 J) = 4.4 J) unless the
+    # counter can lag 1 s behind (ceiling 4 x (10 W x 1.01 s + 1 J) = 44.4 J): counted, no warning.
+    def at_100(**kw: object) -> FakeCounterBackend:
+        fake = counter(**kw)
+        fake.set("package-0", 100)
+        return fake
+
+    steps = [(1.0, 105), (0.01, 135), (1.0, 140)]
+    eager = window(at_100(), clock, steps)
+    assert eager.energy_j == 10.0 and any("jumped forward 30 J in 0.01 s" in w for w in eager.warnings)
+    lagging = window(at_100(lag_s=1.0), clock, steps)
+    assert lagging.energy_j == 40.0 and lagging.warnings == () and not lagging.partial
+    beyond = window(at_100(lag_s=1.0), clock, [(1.0, 105), (0.01, 155), (1.0, 160)])  # 50 J: still a jump
+    assert beyond.energy_j == 10.0 and beyond.partial
+
+
+def test_the_estimate_allows_a_scheduler_tick_of_lag() -> None:
+    from greenai_core.energy.estimate import ACCOUNTING_LAG_S, EstimateBackend
+
+    (spec,) = EstimateBackend().counters()
+    assert spec.lag_s == ACCOUNTING_LAG_S == 0.01 and spec.update_period_s == 0.0
+
+
+@pytest.mark.parametrize("lag", [-1.0, float("nan"), "1"])
+def test_a_bad_lag_is_refused_naming_the_backend(lag: object) -> None:
+    with pytest.raises(Exception, match=r"energy backend 'fake': counter 'package-0' has lag_s="):
+        tracker_for(counter(lag_s=lag))
+
+
 @pytest.mark.parametrize("garbage", [1001, -5, float("nan"), float("inf"), "12", None, True])
 def test_a_reading_out_of_range_or_not_a_number_breaks_the_chain(clock: Clock, garbage: object) -> None:
     fake = counter()

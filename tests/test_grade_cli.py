@@ -128,3 +128,14 @@ def test_a_real_process_without_a_reference(files: tuple[Path, Path], tmp_path: 
     done = greenai("grade", str(broken), "--reference", str(broken))
     assert done.returncode == 2 and done.stderr.startswith(f"greenai: error: {broken}: not a greenai profiling report")
     assert "Traceback" not in done.stderr
+
+
+def test_a_measure_result_is_pointed_to_measure_grade(files: tuple[Path, Path], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    _, ref = files
+    measured = tmp_path / "m.json"
+    measured.write_text(json.dumps({"energy_j": 1.5, "duration_s": 1.0, "method": "estimated"}))
+    assert main(["grade", str(measured), "--reference", str(ref)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"greenai: error: {measured}: not a greenai profiling report")
+    assert err.rstrip().endswith("a `greenai measure --json` result is graded by `greenai measure --grade`")

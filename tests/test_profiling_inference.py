@@ -107,34 +107,53 @@ def test_runs_are_chosen_from_min_duration_and_the_sensors_update_period(
         assert report.settings["runs"] == 64
 
 
-def test_warm_up_that_undercounts_the_repeats_calls_is_said(registry: Registry, tmp_path: Path,
+def test_a_slow_warm_up_does_not_choose_short_repeats(registry: Registry, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm-up's calls compile and fill caches: N comes from the timing pass after it."""
+    with world_of(registry, tmp_path, monkeypatch) as (w, model):
+        def faster_after_warm_up() -> None:
+            w.events.append("forward")
+            w.advance(1 / 128 if w.events.count("forward") <= 4 else 1 / 512, w.busy_w)
+
+        w.forward = faster_after_warm_up  # type: ignore[method-assign]
+        report = profile_inference(model, batch(), warmup=4, repeats=1, min_duration_s=0.5, baseline_s=0,
+                                   backends=[w.backend], timeline=False)
+        # timing: chunks of 1, 2, ..., 32 calls at 1/512 s until one lasts 0.05 s (32/512 = 0.0625 s)
+        assert report.settings["runs"] == 256 and report.repeats[0]["duration_s"] == 0.5  # 256 x 1/512 s
+        assert w.events.count("forward") == 4 + (1 + 2 + 4 + 8 + 16 + 32) + 256
+        assert not any("ran shorter than" in x for x in report.warnings)
+
+
+def test_calls_that_speed_up_after_the_timing_pass_are_said(registry: Registry, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """Calls get slower after the warm-up (a GPU heating up, another job): the short repeats are said."""
+    """Calls change speed after the timing pass (a GPU heating up, another job ending): short repeats are said."""
+    timed = 4 + (1 + 2 + 4 + 8)  # the warm-up, then chunks at 1/128 s until 8/128 s >= 0.05 s
     with world_of(registry, tmp_path, monkeypatch) as (w, model):
         original = w.forward
 
-        def slower_after_warm_up() -> None:
+        def slower_after_timing() -> None:
             original()
-            if w.events.count("forward") > 4:  # the 4 warm-up calls took 1/128 s, each later one 1/64 s
+            if w.events.count("forward") > timed:
                 w.advance(1 / 128, w.busy_w)
 
-        w.forward = slower_after_warm_up  # type: ignore[method-assign]
+        w.forward = slower_after_timing  # type: ignore[method-assign]
         report = profile_inference(model, batch(), warmup=4, repeats=1, min_duration_s=0.5, baseline_s=0,
                                    backends=[w.backend], timeline=False)
         assert report.settings["runs"] == 64 and report.repeats[0]["duration_s"] == 1.0  # 64 calls x 1/64 s
         assert not any("ran shorter than" in x for x in report.warnings)  # longer is fine
         w.forward = original  # type: ignore[method-assign]
 
-        def faster_after_warm_up() -> None:
+        def faster_after_timing() -> None:
             w.events.append("forward")
-            w.advance(1 / 128 if w.events.count("forward") <= 4 else 1 / 512, w.busy_w)
+            w.advance(1 / 128 if w.events.count("forward") <= timed else 1 / 512, w.busy_w)
 
-        w.forward = faster_after_warm_up  # type: ignore[method-assign]
+        w.forward = faster_after_timing  # type: ignore[method-assign]
         w.events.clear()
         report = profile_inference(model, batch(), warmup=4, repeats=1, min_duration_s=0.5, baseline_s=0,
                                    backends=[w.backend], timeline=False)
         assert report.settings["runs"] == 64 and report.repeats[0]["duration_s"] == 0.125  # 64 calls x 1/512 s
-        assert any("repeat windows ran shorter than the 0.5 s asked" in x for x in report.warnings)
+        assert any("repeat windows ran shorter than the 0.5 s asked (the repeats' calls were faster than the "
+                   "timing pass's after the warm-up)" in x for x in report.warnings)
 
 
 def test_preprocessing_happens_once_outside_every_window(world: tuple[World, object]) -> None:

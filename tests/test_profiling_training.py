@@ -109,3 +109,28 @@ def test_report_json_validates_and_round_trips(world: tuple[World, object]) -> N
     assert data["stats"]["g_co2_per_sample"]["mean"] == pytest.approx(
         DOMAINS * w.busy_w * w.step_s / 4 / 3.6e6 * 300.0, rel=1e-12)
     assert TrainingReport.from_dict(data) == report
+
+
+@pytest.mark.parametrize(("first_s", "said"), [(2.0, True), (1.5, False)])
+def test_a_first_step_carrying_start_up_costs_is_said(world: tuple[World, object], monkeypatch: pytest.MonkeyPatch,
+                                                      first_s: float, said: bool) -> None:
+    w, model = world
+    from profiling_world import ClockedTrainer
+
+    step = ClockedTrainer.step
+
+    def first_slower(self: ClockedTrainer, images, labels):  # type: ignore[no-untyped-def]
+        if w.events.count("step") == 0:
+            w.advance(first_s - w.step_s, w.busy_w)  # first step: first_s in all, the others 0.5 s
+        return step(self, images, labels)
+
+    monkeypatch.setattr(ClockedTrainer, "step", first_slower)
+    report = profile_training(model, separable(8), epochs=2, batch_size=4, backends=[w.backend], baseline_s=0,
+                              timeline=False)
+    step_j = DOMAINS * w.busy_w * w.step_s
+    assert report.steps["energy_j"].mean == pytest.approx((first_s / w.step_s + 3) * step_j / 4, rel=1e-12)
+    ratio = f"{first_s / w.step_s:.3g}"
+    started = [x for x in report.warnings if x.startswith("the first training step cost")]
+    assert started == ([f"the first training step cost {ratio} x the median of the others (one-time start-up: "
+                        "allocation, first-call compilation); energy per step and per epoch include it: the later "
+                        "epochs show the steady cost"] if said else [])

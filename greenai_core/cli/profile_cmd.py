@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
 
 def check_protocol_arguments(args: argparse.Namespace) -> None:
     if args.warmup == 0 and args.runs is None:
-        raise UsageError("--warmup 0 needs --runs N: the warm-up's timing chooses the predict calls per repeat")
+        raise UsageError("--warmup 0 needs --runs N: the calls that choose the predict calls per repeat must come "
+                         "after a warm-up")
 
 
 def input_source(args: argparse.Namespace) -> list[str] | None:

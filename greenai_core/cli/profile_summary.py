@@ -143,6 +143,10 @@ def _calls(count: Any) -> str:
     return f"{_int(count)} predict call{'s' * (count != 1)}"
 
 
+def _plural(noun: str, count: Any) -> str:
+    return noun if count == 1 else f"{noun}s"
+
+
 def _count(done: int, asked: Any) -> str:
     """"3", or "2 of 3" when fewer were finished than asked for."""
     return f"{done:,}" if done == asked else f"{done:,} of {_int(asked)}"
@@ -214,7 +218,8 @@ def print_training_summary(report: Mapping[str, Any], data: str, out: TextIO) ->
         ("model", f"{model.get('path')} ({model.get('format')} on {model.get('device')}, "
                   f"{model.get('trainable_parameters') or 0:,} trainable parameters)"),
         ("data", data),
-        ("training", f"{_count(len(epochs), settings.get('epochs'))} epochs, {_int(steps.get('count', 0))} steps, "
+        ("training", f"{_count(len(epochs), settings.get('epochs'))} {_plural('epoch', settings.get('epochs'))}, "
+                     f"{_int(steps.get('count', 0))} {_plural('step', steps.get('count'))}, "
                      f"batch {settings.get('batch_size')}, {settings.get('optimizer')} lr {settings.get('lr')}"),
         ("last epoch", f"loss {plain(last.get('loss', float('nan')))}"
                        + (f", accuracy {accuracy:.3f}" if isinstance(accuracy, (int, float)) else "")),

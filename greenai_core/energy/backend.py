@@ -93,7 +93,10 @@ class CounterSpec:
     tell a wrap from a reset and a real step from a jump. ``poll_period_s`` asks the shared
     poller to read this domain at least that often while a window is open, even when it
     cannot wrap (``None``: only as wraps need): for a counter the backend advances itself on
-    each ``read()``, such as power samples it integrates.
+    each ``read()``, such as power samples it integrates. ``lag_s`` is how far behind the truth
+    a reading can be even when read at once (the kernel adds a running thread's CPU time at its
+    scheduler tick): energy that much time old may show up in one step, so the jump check allows
+    it; it changes nothing else.
     """
 
     domain: str
@@ -106,6 +109,7 @@ class CounterSpec:
     scope: str = SCOPE_MACHINE
     max_power_w: float | None = None
     poll_period_s: float | None = None
+    lag_s: float = 0.0
 
     @property
     def wrap_range_j(self) -> float | None:

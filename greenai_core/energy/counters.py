@@ -94,7 +94,7 @@ class _Domain:
         self.range = None if spec.wrap_range is None else float(spec.wrap_range)
         self.range_j = None if self.range is None else self.range * self.jpu
         self.power_w = float(spec.max_power_w if spec.max_power_w is not None else default_power_w)
-        self.slack_s = float(spec.update_period_s)
+        self.slack_s = float(spec.update_period_s) + float(spec.lag_s)
         self.res_j = float(spec.resolution_j)
         self.last: float | None = None  # the last good raw reading; None: the chain is broken
         self.total_j = 0.0
@@ -142,7 +142,7 @@ def check_spec(backend: str, spec: CounterSpec) -> None:
         number = _real(value)
         if value is not None and (number is None or not number > 0 or number * jpu == math.inf):
             raise bad(f"{field_name}={_short(value)} (must be None or finite and positive)")
-    for field_name in ("resolution_j", "update_period_s"):
+    for field_name in ("resolution_j", "update_period_s", "lag_s"):
         value = getattr(spec, field_name)
         number = _real(value)
         if number is None or number < 0:

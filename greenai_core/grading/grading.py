@@ -83,8 +83,10 @@ def _report_dict(report: Any) -> tuple[dict[str, Any], str]:
     if not isinstance(data, Mapping):
         raise GradeError(f"{where}: not a greenai profiling report (expected an object, found {type(data).__name__})")
     if not isinstance(data.get("schema"), str) or data["schema"] not in METRICS:
+        hint = "; a `greenai measure --json` result is graded by `greenai measure --grade`" \
+            if "energy_j" in data and "schema" not in data else ""
         raise GradeError(f"{where}: not a greenai profiling report (schema is {str(data.get('schema'))[:60]!r}, "
-                         f"expected one of {', '.join(map(repr, METRICS))})")
+                         f"expected one of {', '.join(map(repr, METRICS))}){hint}")
     return dict(data), where
 
 

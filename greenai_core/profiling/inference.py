@@ -6,9 +6,10 @@ The protocol (README "Profiling"):
    ``model.prepare``; a ready array is checked once and used as it is.
 2. Idle baseline: ``baseline_s`` seconds of doing nothing, measured (0 skips it).
 3. Warm-up: ``warmup`` predict calls in a window of their own (first-call compilation, caches);
-   their median time per call chooses N, the predict calls per repeat, so that a repeat's
-   window lasts at least max(``min_duration_s``, 10 x the slowest chosen sensor's update
-   period), unless ``runs`` fixes N.
+   then, unless ``runs`` fixes N, a timing pass outside any window (calls in doubling chunks
+   until one lasts a tenth of the window) chooses N, the predict calls per repeat, so that a
+   repeat's window lasts at least max(``min_duration_s``, 10 x the slowest chosen sensor's
+   update period).
 4. ``repeats`` windows of N predict calls each, the device synchronised at both edges
    (``Meter(sync=model.sync)``), ``cooldown_s`` of rest between them.
 5. Per repeat: energy per inference (gross, net of the baseline, attributed by CPU time where
@@ -45,6 +46,10 @@ if TYPE_CHECKING:
 PERIODS_PER_WINDOW = 10
 #: The most predict calls one repeat makes when the warm-up's timing asks for more (a call that takes no time).
 MAX_RUNS = 1_000_000
+#: After the warm-up, predict calls are timed until one chunk lasts this share of a repeat's window.
+TIMING_SHARE = 0.1
+#: The largest chunk of the timing pass (calls that take no measurable time stop there).
+MAX_TIMING_CHUNK = 2 ** 16
 #: A repeat shorter than this share of the window asked for gets a warning.
 SHORT_REPEAT = 0.9
 WH_PER_J = 1 / 3600
@@ -81,7 +86,8 @@ def profile_inference(
     if isinstance(warmup, bool) or not isinstance(warmup, numbers.Integral) or warmup < 0:
         raise UsageError(f"warmup must be a whole number of predict calls >= 0, not {warmup!r}")
     if runs is None and warmup < 1:
-        raise UsageError("warmup must be at least 1 when runs is not given: its timing chooses runs")
+        raise UsageError("warmup must be at least 1 when runs is not given: the calls that time runs must come "
+                         "after the first call's compilation")
     if isinstance(min_duration_s, bool) or not isinstance(min_duration_s, (int, float)) \
             or not math.isfinite(min_duration_s) or min_duration_s <= 0:
         raise UsageError(f"min_duration_s must be a finite positive number of seconds, not {min_duration_s!r}")
@@ -105,10 +111,14 @@ def profile_inference(
     finished: list[tuple[dict[str, Any], Window]] = []
     try:
         base = windows.baseline(run, meter, baseline_s)
-        per_call = _warm_up(run, meter, model, forward, batch, int(warmup))
+        _warm_up(run, meter, model, forward, batch, int(warmup))
         period = max((b.update_period_s for m in run.measurements for b in m.backends), default=0.0)
         target_s = max(float(min_duration_s), PERIODS_PER_WINDOW * period)
-        calls = runs if runs is not None else _calls_for(target_s, per_call, run)
+        if runs is None:
+            per_call = _time_calls(model, forward, batch, TIMING_SHARE * target_s)
+            calls = _calls_for(target_s, per_call, run)
+        else:
+            calls = runs
         settings["runs"] = calls
         settings["inferences_per_repeat"] = calls * batch_size
         for index in range(1, repeats + 1):
@@ -127,8 +137,8 @@ def profile_inference(
             finished.append((repeat, window))
             _check_window(run, window, period)
             if runs is None and window.measurement.duration_s < SHORT_REPEAT * target_s:
-                run.warn([f"repeat windows ran shorter than the {target_s:g} s asked (the warm-up's calls were "
-                          f"faster than the repeats'); give more warm-up calls or set runs"])
+                run.warn([f"repeat windows ran shorter than the {target_s:g} s asked (the repeats' calls were "
+                          "faster than the timing pass's after the warm-up); give more warm-up calls or set runs"])
             if on_repeat is not None:
                 on_repeat(repeat)
     except KeyboardInterrupt as exc:
@@ -197,25 +207,37 @@ def _wrapped(model: Model, batch: Any) -> Iterator[None]:
         raise model._run_error(batch, exc) from exc
 
 
-def _warm_up(run: Run, meter: Meter, model: Model, forward: Callable[[Any], Any], batch: Any, calls: int) -> float:
-    """``calls`` predict calls in the "warmup" window; the median seconds per call (0.0 when none)."""
+def _warm_up(run: Run, meter: Meter, model: Model, forward: Callable[[Any], Any], batch: Any, calls: int) -> None:
+    """``calls`` predict calls in the "warmup" window (first-call compilation, caches, allocator)."""
     if calls == 0:
-        return 0.0
-    times: list[float] = []
+        return
     edge = run.open(meter)
     try:
         with _wrapped(model, batch):
             for _ in range(calls):
-                began = windows.now()
                 forward(batch)
-                times.append(windows.now() - began)
     except BaseException:
         run.abandon(meter)
         raise
     run.close(meter, edge, "warmup")
-    times.sort()
-    kept = times[: max(1, len(times) - len(times) // 10)]  # the slowest tenth (first-call compilation) left out
-    return sum(kept) / len(kept)  # a mean: the median of a skewed spread undercounts the repeats' calls
+
+
+def _time_calls(model: Model, forward: Callable[[Any], Any], batch: Any, seconds: float) -> float:
+    """Seconds per predict call once warm: calls in doubling chunks until one chunk lasts ``seconds``.
+
+    The warm-up's own calls are no guide: its first ones compile and fill caches (a TorchScript
+    module re-optimises after a few), so N chosen from them made repeats half as long as asked.
+    """
+    chunk = 1
+    with _wrapped(model, batch):
+        while True:
+            began = windows.now()
+            for _ in range(chunk):
+                forward(batch)
+            spent = windows.now() - began
+            if spent >= seconds or chunk >= MAX_TIMING_CHUNK:
+                return spent / chunk
+            chunk *= 2
 
 
 def _calls_for(window_s: float, per_call_s: float, run: Run) -> int:

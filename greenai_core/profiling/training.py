@@ -28,6 +28,9 @@ from greenai_core.profiling.report import ProfilingInterrupted, TrainingReport
 from greenai_core.profiling.stats import Stat, summarise
 from greenai_core.profiling.windows import Edge, Run
 
+#: A first step costing more than this many times the median of the others is said to carry start-up costs.
+START_UP_FACTOR = 3.0
+
 if TYPE_CHECKING:
     from greenai_core.models.model import Model
     from greenai_core.models.training import EpochResult, StepInfo, TrainingResult
@@ -176,6 +179,7 @@ def _report(model: Model, state: _Windows, settings: dict[str, Any], carbon: dic
     stopped = result.stopped_early or any(not e["complete"] for e in state.epochs)
     if stopped:
         run.warn(["training stopped early: the last epoch is incomplete and left out of energy per epoch"])
+    _warn_start_up(run, step_energies)
     return TrainingReport(
         complete=interrupted is None and not stopped, interrupted=interrupted, created_at=windows.created_at(),
         model=model_facts(model), environment=environment(run.measurements), method=run.method(),
@@ -184,6 +188,19 @@ def _report(model: Model, state: _Windows, settings: dict[str, Any], carbon: dic
         steps={"count": len(state.steps), "energy_j": summarise(step_energies) if step_energies else None},
         training=result.to_dict(),
     )
+
+
+def _warn_start_up(run: Run, step_energies: list[float]) -> None:
+    """Say when the first step carries one-time costs (allocation, first-call compilation) the others lack."""
+    import statistics
+
+    if len(step_energies) < 3:
+        return
+    typical = statistics.median(step_energies[1:])
+    if typical > 0 and step_energies[0] > START_UP_FACTOR * typical:
+        run.warn([f"the first training step cost {step_energies[0] / typical:.3g} x the median of the others "
+                  "(one-time start-up: allocation, first-call compilation); energy per step and per epoch include "
+                  "it: the later epochs show the steady cost"])
 
 
 def _stats(state: _Windows, carbon: dict[str, Any] | None) -> dict[str, Any]:

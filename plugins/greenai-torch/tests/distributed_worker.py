@@ -4,7 +4,9 @@ Sensors are files, as the kernel's are: a powercap-like tree (``intel-rapl:N/ene
 microjoules, shared by the ranks of one simulated node) and GPU counters (``gpu-N`` files in
 millijoules, like NVML's). Counters move only when a rank writes them, between two barriers
 inside the window, so every figure is exact. greenai-rapl and greenai-nvml are not installed
-in this plugin's test session, so the backends reading the files are defined here.
+in this plugin's test session, so the backends reading the files are defined here; where
+greenai-nvml is installed (all_plugins), one more window reads the GPU files through its real
+backend, with greenai-nvml's fake pynvml in each rank.
 """
 
 from __future__ import annotations
@@ -83,6 +85,29 @@ class OwnWork(EnergyBackend):
 NVML_TESTS = Path(__file__).resolve().parents[2] / "greenai-nvml" / "tests"
 
 
+RAPL_TESTS = NVML_TESTS.parent.parent / "greenai-rapl" / "tests"
+
+
+def rapl_window(rank: int, base: Path) -> dict[str, Any] | None:
+    """greenai-rapl's real backend, found by name, over one powercap tree (greenai-rapl's own test trees)."""
+    sys.path.insert(0, str(RAPL_TESTS))
+    from powercap_trees import PowercapTree
+
+    tree = PowercapTree(base / "rapl") if rank == 0 else None  # the others read the tree rank 0 made
+    os.environ["GREENAI_POWERCAP_ROOT"] = str(base / "rapl" / "sys" / "class" / "powercap")
+    if tree is not None:
+        for zone, name in (("intel-rapl:0", "package-0"), ("intel-rapl:1", "package-1")):
+            tree.add_zone(zone, name, energy_uj=1_000_000, max_power_uw=4_000_000_000)
+    dist.barrier()
+
+    def work() -> None:
+        if tree is not None:
+            tree.advance("intel-rapl:0", 3_000_000)
+            tree.advance("intel-rapl:1", 2_000_000)
+
+    return _window(["rapl"], work, node_id="n0")
+
+
 def install_file_nvml(folder: Path, count: int) -> None:
     """Put a fake ``pynvml`` in ``sys.modules`` whose GPU ``i`` counts the millijoules in ``<folder>/gpu-<i>``."""
     sys.path.insert(0, str(NVML_TESTS))
@@ -142,6 +167,8 @@ def scenarios(rank: int, world: int, base: Path) -> dict[str, Any]:
             advance(one / "intel-rapl:1", 2_000_000)
 
     out["one_node"] = _window([FileCounters(one)], one_node, node_id="n0")
+    if RAPL_TESTS.is_dir() and importlib.util.find_spec("greenai_rapl") is not None:
+        out["rapl"] = rapl_window(rank, base)
 
     def two_nodes() -> None:
         if rank == 0:
@@ -162,7 +189,7 @@ def scenarios(rank: int, world: int, base: Path) -> dict[str, Any]:
             advance(gpus / "gpu-99", 500)
 
     out["gpus"] = _window([GpuFiles(gpus)], gpu_work, node_id="n0", device=rank)
-    if NVML_TESTS.is_dir() and importlib.util.find_spec("greenai_nvml") is not None:
+    if NVML_TESTS.is_dir() and all(importlib.util.find_spec(m) is not None for m in ("greenai_nvml", "pynvml")):
         install_file_nvml(gpus, world)  # this rank's own fake NVML, reading the node's GPU files
 
         def nvml_work() -> None:

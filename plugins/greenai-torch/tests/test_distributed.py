@@ -100,6 +100,20 @@ def test_one_node_counts_the_shared_tree_once_not_once_per_rank(job: tuple[int, 
     _finite(got)
 
 
+def test_the_rapl_plugin_over_one_shared_powercap_tree_counts_it_once(job: tuple[int, list[Any]]) -> None:
+    """The same through greenai-rapl's own backend, found by name, over a realistic powercap tree."""
+    pytest.importorskip("greenai_rapl", reason="greenai-rapl is not installed in this session (all_plugins runs "
+                                               "this; the file counters above check the same accounting everywhere)")
+    world, results = job
+    got = _rank0(job, "rapl")
+    assert got["energy_j"] == pytest.approx(5.0, abs=1e-9) and got["method"] == "measured"
+    assert got["domains"] == pytest.approx({"package-0": 3.0, "package-1": 2.0}, abs=1e-9)
+    assert got["nodes"][0]["sources"] == {"package-0": 0, "package-1": 0}
+    assert [r["rapl"]["local"]["backends"][0]["name"] for r in results] == ["rapl"] * world
+    for r in results:
+        assert r["rapl"]["local"]["energy_j"] == pytest.approx(5.0, abs=1e-9)
+
+
 def test_two_nodes_sum_both_trees(job: tuple[int, list[Any]]) -> None:
     world, _ = job
     got = _rank0(job, "two_nodes")
