@@ -96,9 +96,19 @@ def test_the_small_model_is_cheaper_and_accuracy_is_the_hand_count(models: list[
     assert [(e["correct"], e["evaluated"], e["class_mapping"]) for e in report.models] == \
         [(6, 7, "sorted folder index")] * 3
     assert all(e["method"] == "estimated" for e in report.models)
-    # The small model's whole interval lies below the large one's: cheaper, not tied.
+    # The small model's whole interval lies below the large one's: cheaper, never tied with it directly.
     assert small["energy_per_inference_j"]["ci95_high"] < large["energy_per_inference_j"]["ci95_low"]
-    assert small["rank"] == 1 and not small["tie"] and large["rank"] > small["rank"]
+    bounds = {e["name"]: (e["energy_per_inference_j"]["ci95_low"], e["energy_per_inference_j"]["ci95_high"])
+              for e in report.models}
+
+    def overlap(a: str, b: str) -> bool:
+        return not (bounds[a][1] < bounds[b][0] or bounds[b][1] < bounds[a][0])
+
+    # Ties chain: the medium model's interval may reach both (a noisy run), then all three are one group.
+    chained = overlap("medium.onnx", "small.onnx") and overlap("medium.onnx", "large.onnx")
+    assert small["rank"] == 1 and small["tie"] == overlap("small.onnx", "medium.onnx")
+    expected = (1, True) if chained else (2, True) if overlap("large.onnx", "medium.onnx") else (3, False)
+    assert (large["rank"], large["tie"]) == expected
     # Same accuracy everywhere: the front is what is cheapest beyond the intervals.
     assert report.front["kind"] == "pareto" and "small.onnx" in report.front["members"]
     assert "large.onnx" not in report.front["members"]
