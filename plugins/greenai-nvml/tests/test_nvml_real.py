@@ -85,3 +85,23 @@ def test_gpu_check_exits_with_one_line_without_a_gpu() -> None:
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == ("no NVIDIA GPU: the NVML library (libnvidia-ml.so.1) was not found: no NVIDIA driver is "
                            "installed here\n")
+
+
+def test_without_a_driver_the_probe_does_not_import_pynvml() -> None:
+    code = ("import sys; from greenai_nvml.backend import NvmlBackend; p = NvmlBackend().probe(); "
+            "print(p.available, 'pynvml' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == (["True", "True"] if DRIVER else ["False", "False"])
+
+
+def test_pynvmls_own_missing_library_error_gives_the_same_reason() -> None:
+    """With pynvml already imported (another library did it), its nvmlInit is what reports the missing driver."""
+    import pynvml
+    from greenai_nvml.library import LIBRARY
+
+    assert hasattr(pynvml, "__file__")
+    LIBRARY.forget()
+    probe = NvmlBackend().probe()
+    if not DRIVER:
+        assert (probe.available, probe.reason) == (
+            False, "the NVML library (libnvidia-ml.so.1) was not found: no NVIDIA driver is installed here")

@@ -8,8 +8,12 @@ driver loaded later is found).
 from __future__ import annotations
 
 import atexit
+import sys
 import threading
 from typing import Any
+
+#: The file pynvml loads on Linux (``ctypes.CDLL``), and nothing else does.
+LINUX_LIBRARY = "libnvidia-ml.so.1"
 
 #: One human line per NVML error met while starting, by the name of pynvml's error class.
 _INIT_REASONS = {
@@ -40,6 +44,21 @@ def init_reason(exc: BaseException) -> str:
     return reason if reason else f"NVML could not start ({describe_error(exc)})"
 
 
+def _check_library_file() -> None:
+    """``NvmlUnavailable`` when the dynamic loader cannot find NVML's library, as pynvml would say.
+
+    Most machines a first measurement runs on have no NVIDIA driver: loading the library the
+    way pynvml does (``ctypes.CDLL``) tells that without importing pynvml and its thousands of
+    definitions. Where the library loads, pynvml's own load gets the same handle.
+    """
+    import ctypes
+
+    try:
+        ctypes.CDLL(LINUX_LIBRARY)
+    except OSError:
+        raise NvmlUnavailable(_INIT_REASONS["NVMLError_LibraryNotFound"]) from None
+
+
 class NvmlLibrary:
     """``pynvml``, after ``nvmlInit``; one per process (``LIBRARY``)."""
 
@@ -59,6 +78,8 @@ class NvmlLibrary:
                 return self._module
             if self._closed:  # a poll during interpreter exit must not start NVML again
                 raise NvmlUnavailable("NVML was shut down (the interpreter is exiting)")
+            if sys.platform.startswith("linux") and "pynvml" not in sys.modules:
+                _check_library_file()  # no driver: said in 4 ms, without importing pynvml (40 ms)
             try:
                 import pynvml
             except ImportError as exc:
