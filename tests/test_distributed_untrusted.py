@@ -98,3 +98,19 @@ def test_one_node_id_over_two_machines_is_said_not_hidden() -> None:
     job = combine([_reading(0, "n", {"package-0": (5.0, "cpu"), "gpu-0": (1.0, "gpu")}),
                    _reading(1, "n", {"package-0": (5.0, "cpu"), "gpu-1": (2.0, "gpu")})], world_size=2)
     assert job.energy_j == 8.0 and not any("other machine-wide" in w for w in job.warnings)
+
+
+@pytest.mark.parametrize(("missing", "partial_domains", "partial"), [((), (), False), ((1,), (), True),
+                                                                      ((), ("package-0",), True)])
+def test_the_per_global_step_figure_says_when_it_is_a_lower_bound(missing: tuple[int, ...],
+                                                                   partial_domains: tuple[str, ...],
+                                                                   partial: bool) -> None:
+    from greenai_core.distributed.job import JobMeasurement
+    from greenai_core.distributed.training import DistributedTrainingProfile
+
+    job = JobMeasurement(energy_j=12.0, duration_s=2.0, method="measured", world_size=2, domains={"package-0": 12.0},
+                         nodes=(), ranks=(), missing_ranks=missing, partial_domains=partial_domains)
+    profile = DistributedTrainingProfile(report=None, global_steps=6, job=job,  # type: ignore[arg-type]
+                                         energy_per_global_step_j=2.0)
+    assert profile.partial is partial
+    assert DistributedTrainingProfile(None, 6, None, None).partial is False  # type: ignore[arg-type]

@@ -45,7 +45,7 @@ def test_training_reports_make_a_step_reference_that_grades_a_training_report(tm
     assert first["warnings"] == ["the report's energy is an estimate, not a measurement"]
     assert ref.hardware == training_report()["environment"]
     assert ref.settings == {"batch_size": 32, "backends": None, "method": "estimated", "device": "cpu",
-                            "inputs": "profiling reports", "reports": [str(p) for p in paths]}
+                            "optimizer": "sgd", "inputs": "profiling reports", "reports": [str(p) for p in paths]}
     ref.save(tmp_path / "ref.json")
     assert Reference.load(tmp_path / "ref.json").to_dict() == ref.to_dict()
     # 5.495 J per step against 1, 3, 5, 7, 9: boundaries 2.6 4.2 5.8 7.4 -> C; star edges the same -> 3 stars
@@ -137,3 +137,11 @@ def test_the_reference_file_matches_its_schema_even_from_odd_reports(tmp_path: P
     assert ref.entries[0]["ci95"] == [training_report()["stats"]["energy_per_step_j"]["ci95_low"],
                                       training_report()["stats"]["energy_per_step_j"]["ci95_high"]]
     jsonschema.validate(ref.to_dict(), schema)
+
+
+def test_a_training_report_made_with_another_optimizer_is_warned_about(tmp_path: Path) -> None:
+    ref = reference_from_reports(step_reports(tmp_path))
+    report = training_report()
+    report["settings"]["optimizer"] = "adam"
+    result = grade(report, ref)
+    assert "settings differ from the reference's: optimizer 'adam' vs 'sgd' in the reference" in result.warnings

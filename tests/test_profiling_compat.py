@@ -47,9 +47,9 @@ def test_the_original_signatures_with_a_profiler_duration_and_safe_delay(
         joules = model.inference_energy_consumption(profiler, 0.25, np.ones((1, 3, 2, 2), np.float32), safe_delay=1.0)
         assert joules == 2 * w.busy_w * w.forward_s
         # safe_delay measured as a 1 s baseline; 0.25 s over 5 repeats: >= 0.05 s each, 7 calls of 1/128 s; warm-up
-        # 10, then one timing call (1/128 s already lasts a tenth of 0.05 s)
-        assert w.events.count("forward") == 10 + 1 + 5 * 7
-        assert w.clock.t - began == 1.0 + 46 * w.forward_s
+        # 10, then timing chunks of 1, 2, 4, 8 calls (8/128 s is the first to last a whole 0.05 s window)
+        assert w.events.count("forward") == 10 + 15 + 5 * 7
+        assert w.clock.t - began == 1.0 + 60 * w.forward_s
         assert w.events[:2] == ["sync", "sync"]  # the baseline's window, before any forward pass
 
         w.events.clear()

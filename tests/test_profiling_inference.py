@@ -118,16 +118,16 @@ def test_a_slow_warm_up_does_not_choose_short_repeats(registry: Registry, tmp_pa
         w.forward = faster_after_warm_up  # type: ignore[method-assign]
         report = profile_inference(model, batch(), warmup=4, repeats=1, min_duration_s=0.5, baseline_s=0,
                                    backends=[w.backend], timeline=False)
-        # timing: chunks of 1, 2, ..., 32 calls at 1/512 s until one lasts 0.05 s (32/512 = 0.0625 s)
+        # timing: chunks of 1, 2, ..., 128 calls at 1/512 s until one lasts 0.2 s (128/512 = 0.25 s)
         assert report.settings["runs"] == 256 and report.repeats[0]["duration_s"] == 0.5  # 256 x 1/512 s
-        assert w.events.count("forward") == 4 + (1 + 2 + 4 + 8 + 16 + 32) + 256
+        assert w.events.count("forward") == 4 + (2 * 128 - 1) + 256
         assert not any("ran shorter than" in x for x in report.warnings)
 
 
 def test_calls_that_speed_up_after_the_timing_pass_are_said(registry: Registry, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Calls change speed after the timing pass (a GPU heating up, another job ending): short repeats are said."""
-    timed = 4 + (1 + 2 + 4 + 8)  # the warm-up, then chunks at 1/128 s until 8/128 s >= 0.05 s
+    timed = 4 + (1 + 2 + 4 + 8 + 16 + 32)  # the warm-up, then chunks at 1/128 s until 32/128 s >= 0.2 s
     with world_of(registry, tmp_path, monkeypatch) as (w, model):
         original = w.forward
 

@@ -37,8 +37,14 @@ class DistributedTrainingProfile:
     #: The job's energy divided by the global steps (rank 0; ``None`` elsewhere or without steps).
     energy_per_global_step_j: float | None
 
+    @property
+    def partial(self) -> bool:
+        """Whether the per-step figure is a lower bound: a rank missing, or a domain partial (see ``job.warnings``)."""
+        return self.job is not None and self.job.partial
+
     def to_dict(self) -> dict[str, Any]:
         return {"global_steps": self.global_steps, "energy_per_global_step_j": self.energy_per_global_step_j,
+                "partial": self.partial,
                 "job": self.job.to_dict() if self.job is not None else None, "report": self.report.to_dict()}
 
 

@@ -1,5 +1,7 @@
 """``calibrate``: profile the installed reference architectures and store their energies as a ``Reference``.
 
+(``calibrate(training=True)`` trains the reference models that train instead: ``calibrate_training``.)
+
 Every model a plugin registers through ``register_reference_models`` (greenai-onnx: a tiny CNN
 family, ~1 k to ~1 M parameters) is built into a temporary folder with random weights, loaded with
 ``load_model`` and profiled by ``profile_inference`` on the bundled sample image, with the settings
@@ -17,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from greenai_core.errors import GradeError
+from greenai_core.errors import GradeError, UsageError
 from greenai_core.grading.reference import MIN_ENTRIES, Reference
 
 if TYPE_CHECKING:
@@ -46,36 +48,45 @@ def _entry(ref: Any, report: Any) -> dict[str, Any]:
     }
 
 
+#: ``calibrate``'s training-only options and their defaults (refused with ``training=False`` when changed)
+TRAINING_DEFAULTS: dict[str, Any] = {"epochs": 1, "optimizer": "adam", "lr": 1e-3}
+#: ``calibrate``'s inference-only options and their defaults (refused with ``training=True`` when changed)
+INFERENCE_DEFAULTS: dict[str, Any] = {"repeats": 5, "min_duration_s": 1.0, "warmup": 10}
+
+
 def calibrate(*, out: str | os.PathLike[str] | None = None, backends: BackendSpec = None,
-              batch_size: int = 1, repeats: int = 5, min_duration_s: float = 1.0, baseline_s: float = 0.0,
+              batch_size: int | None = None, repeats: int = 5, min_duration_s: float = 1.0, baseline_s: float = 0.0,
               warmup: int = 10, models: Sequence[str] | None = None,
-              progress: Callable[[str], Any] | None = None) -> Reference:
+              progress: Callable[[str], Any] | None = None, training: bool = False, epochs: int = 1,
+              optimizer: str = "adam", lr: float = 1e-3) -> Reference:
     """Profile every installed reference model and return the reference (saved to ``out`` when given).
 
-    ``backends``, ``batch_size``, ``repeats``, ``min_duration_s``, ``baseline_s``, ``warmup``: the
-    protocol's (``profile_inference``); grade reports made with the same ones. ``models``: only
-    these reference names (at least five). ``progress(line)`` is told before each model.
-    ``GradeError`` when no plugin provides reference models (``pip install greenai-onnx``).
+    Inference (default): ``backends``, ``batch_size`` (default 1), ``repeats``, ``min_duration_s``,
+    ``baseline_s``, ``warmup``: the protocol's (``profile_inference``); grade reports made with the
+    same ones. ``training=True``: the reference models that train (``ReferenceModel.trains``) are
+    each trained by ``profile_training`` with ``epochs``, ``batch_size`` (default 32), ``optimizer``,
+    ``lr``, ``backends``, ``baseline_s`` on generated images, and the reference holds their mean
+    energy per step (``calibrate_training``). An option of the other kind changed from its default
+    is a ``UsageError``. ``models``: only these reference names (at least five). ``progress(line)``
+    is told before each model. ``GradeError`` when no plugin provides reference models
+    (``pip install greenai-onnx``; for training ``pip install greenai-torch``).
     """
+    if training:
+        from greenai_core.grading.calibrate_training import calibrate_training
+
+        _refuse_changed("training", {"repeats": repeats, "min_duration_s": min_duration_s, "warmup": warmup},
+                        INFERENCE_DEFAULTS)
+        return calibrate_training(out=out, backends=backends, batch_size=32 if batch_size is None else batch_size,
+                                  epochs=epochs, optimizer=optimizer, lr=lr, baseline_s=baseline_s, models=models,
+                                  progress=progress)
+    _refuse_changed("inference", {"epochs": epochs, "optimizer": optimizer, "lr": lr}, TRAINING_DEFAULTS)
+    batch_size = 1 if batch_size is None else batch_size
     from greenai_core.data import sample_image_path
     from greenai_core.models.loading import load_model
-    from greenai_core.plugins import get_registry
     from greenai_core.profiling.inference import profile_inference
 
-    if out is not None:
-        from greenai_core.io import check_writable
-
-        check_writable(os.fspath(out), regular_only=True)  # fail before minutes of profiling, not after
-    available = get_registry().reference_models()
-    if not available:
-        raise GradeError(f"no installed plugin provides reference models for calibration: {INSTALL_HINT}")
-    if models is not None:
-        unknown = [name for name in models if name not in available]
-        if unknown:
-            raise GradeError(f"unknown reference model {unknown[0]!r} (installed: {', '.join(available)})")
-        available = {name: available[name] for name in models}
-    if len(available) < MIN_ENTRIES:
-        raise GradeError(f"calibration needs at least {MIN_ENTRIES} reference models, {len(available)} chosen")
+    check_out(out)
+    available = chosen_models(trains=False, models=models, hint=INSTALL_HINT)
     image = str(sample_image_path())
     entries: list[dict[str, Any]] = []
     first: Any = None
@@ -101,3 +112,50 @@ def calibrate(*, out: str | os.PathLike[str] | None = None, backends: BackendSpe
     if out is not None:
         reference.save(out)
     return reference
+
+
+def _refuse_changed(kind: str, given: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """``UsageError`` for an option of the other calibration kind changed from its default (it would be ignored)."""
+    for name, value in given.items():
+        if value != defaults[name]:
+            other = "training=True" if kind == "inference" else "inference (training=False)"
+            raise UsageError(f"calibration option {name} applies to {other} calibration only")
+
+
+def check_out(out: str | os.PathLike[str] | None) -> None:
+    """Refuse an unwritable ``out`` before minutes of profiling, not after."""
+    if out is not None:
+        from greenai_core.io import check_writable
+
+        check_writable(os.fspath(out), regular_only=True)
+
+
+def chosen_models(*, trains: bool, models: Sequence[str] | None, hint: str) -> dict[str, Any]:
+    """The installed reference models of one kind (``ReferenceModel.trains``), or only those named; at least five.
+
+    ``GradeError`` naming ``hint`` (what to install) when there are none or too few, or naming the
+    model that is unknown or of the other kind.
+    """
+    from greenai_core.plugins import get_registry
+
+    installed = get_registry().reference_models()
+    available = {name: ref for name, ref in installed.items() if bool(ref.trains) == trains}
+    what = "reference models that train, for training calibration" if trains else \
+        "reference models for calibration"
+    if not available:
+        raise GradeError(f"no installed plugin provides {what}: {hint}")
+    if models is not None:
+        for name in models:
+            if name in installed and name not in available:
+                raise GradeError(f"reference model {name!r} is for {'inference' if trains else 'training'} "
+                                 f"calibration, not {'training' if trains else 'inference'}")
+        unknown = [name for name in models if name not in available]
+        if unknown:
+            raise GradeError(f"unknown reference model {unknown[0]!r} (installed: {', '.join(available)})")
+        available = {name: available[name] for name in models}
+    if len(available) < MIN_ENTRIES:
+        if trains and models is None:
+            raise GradeError(f"training calibration needs at least {MIN_ENTRIES} reference models that train, "
+                             f"{len(available)} installed: {hint}")
+        raise GradeError(f"calibration needs at least {MIN_ENTRIES} reference models, {len(available)} chosen")
+    return available

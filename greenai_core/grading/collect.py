@@ -1,10 +1,9 @@
 """``reference_from_reports``: a reference made of profiling reports measured here, e.g. for training reports.
 
-``calibrate`` profiles the installed reference architectures for *inference*; no plugin yet offers
-reference architectures for training, so a training report is graded against a reference of
-``energy_per_step_j`` made from training reports of models of your choice, trained on this machine
-with the same settings (``greenai grade --calibrate --from R1.json R2.json ...``). It works for
-inference reports too (a reference of your own model zoo). Each entry is one report's graded figure
+``calibrate`` profiles the installed reference architectures (``training=True``: those that train,
+greenai-torch's); this makes a reference of your own models instead: training reports (a reference
+of ``energy_per_step_j``) or inference reports, measured on this machine with the same settings
+(``greenai grade --calibrate --from R1.json R2.json ...``). Each entry is one report's graded figure
 (gross mean energy per inference, or mean energy per step), exactly what ``grade`` reads from a
 report, so a report is graded like with like. The first report gives the hardware and settings;
 a report measured otherwise keeps its entry, with warnings saying what differs.

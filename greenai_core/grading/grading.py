@@ -4,8 +4,10 @@ What is graded, like with like: the reference (``calibrate``) stores each archit
 mean energy per inference, measured with the same protocol; so an inference report is graded by
 its gross ``stats.energy_per_inference_j.mean``, not the net figure (the baseline's idle power is
 in both or in neither). A training report is graded by ``stats.energy_per_step_j.mean`` and needs
-a reference of that metric: ``reference_from_reports`` of training reports (``greenai grade --calibrate
---from ...``), or ``Reference.from_values("energy_per_step_j", ...)``.
+a reference of that metric: ``calibrate(training=True)`` (``greenai grade --calibrate --training``),
+``reference_from_reports`` of training reports (``greenai grade --calibrate --from ...``), or
+``Reference.from_values("energy_per_step_j", ...)``. With no reference given, the default one of the
+report's metric is used (``default_reference_path(metric)``).
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ def grade(report: Any, reference: Reference | str | os.PathLike[str] | None = No
     """Grade ``report``: an ``InferenceReport``/``TrainingReport``, its ``to_dict()``, or a report JSON path.
 
     ``scheme="relative"``: against ``reference`` (a ``Reference``, a reference file, or None for
-    ``default_reference_path()``); see the module's docstring for the metric. ``scheme="greenidcard"``:
-    the legacy scale from the report's mean active power (``pue``: default the report's, else 1.0).
+    ``default_reference_path(metric)``, the report's metric's); see the module's docstring for the metric.
+    ``scheme="greenidcard"``: the legacy scale from the report's mean active power (``pue``: default the
+    report's, else 1.0).
     ``GradeError`` (one line) for a report without energy, a missing or bad reference, a metric the
     reference does not hold. Always one ``Grade`` (the agreed ``Grade | list[Grade]`` narrowed).
     """
@@ -51,12 +54,12 @@ def grade(report: Any, reference: Reference | str | os.PathLike[str] | None = No
         return legacy_grade(power, maximum, used_pue, warnings=_report_warnings(data) + notes, details=details)
     metric = METRICS[data["schema"]]
     value = _energy(data, metric, where)
-    ref = _reference(reference)
+    ref = _reference(reference, metric)
     if ref.metric != metric:
         kind = "a training report is graded by energy per step" if metric == "energy_per_step_j" else \
             "an inference report is graded by energy per inference"
-        how = " (make one from at least 5 training reports: `greenai grade --calibrate --from R1.json ...`)" \
-            if metric == "energy_per_step_j" else ""
+        how = " (make one from at least 5 training reports: `greenai grade --calibrate --from R1.json ...`, or " \
+            "with `greenai grade --calibrate --training`)" if metric == "energy_per_step_j" else ""
         raise GradeError(f"{ref.path or 'the reference'} holds {ref.metric!r}; {kind}, which needs a reference "
                          f"of {metric!r}{how}")
     notes = _report_warnings(data)
@@ -116,11 +119,13 @@ def _report_warnings(data: Mapping[str, Any]) -> list[str]:
     return notes
 
 
-def _reference(reference: Reference | str | os.PathLike[str] | None) -> Reference:
+def _reference(reference: Reference | str | os.PathLike[str] | None, metric: str) -> Reference:
+    """The reference given, else the default one of ``metric`` (inference and training ones live apart)."""
     if isinstance(reference, Reference):
         return reference
-    path = Path(reference) if reference is not None else default_reference_path()
+    path = Path(reference) if reference is not None else default_reference_path(metric)
     if reference is None and not path.exists():
-        raise GradeError(f"no reference at {path}: make one with `greenai grade --calibrate` "
+        command = "greenai grade --calibrate" + (" --training" if metric == "energy_per_step_j" else "")
+        raise GradeError(f"no reference at {path}: make one with `{command}` "
                          "(or give one with --reference REF.json)")
     return Reference.load(path)

@@ -13,7 +13,8 @@ from typing import Any
 #: backends *asked for* (``settings.backends``, None: automatic) are not compared: the backends that actually
 #: measured are (``hardware_warnings``), so ``--backend estimate`` vs automatic on a sensorless machine is no
 #: difference, and automatic on two machines with different sensors is one.
-COMPARED_SETTINGS = ("batch_size", "method", "device")
+#: The optimizer changes a training step's work (Adam keeps two moments per weight); lr and epochs do not.
+COMPARED_SETTINGS = ("batch_size", "method", "device", "optimizer")
 
 
 def _backends(environment: Mapping[str, Any]) -> list[str]:
@@ -49,8 +50,11 @@ def report_settings(report: Mapping[str, Any]) -> dict[str, Any]:
     found_settings, found_model = report.get("settings"), report.get("model")
     settings: Mapping[str, Any] = found_settings if isinstance(found_settings, Mapping) else {}
     model: Mapping[str, Any] = found_model if isinstance(found_model, Mapping) else {}
-    return {"batch_size": settings.get("batch_size"), "backends": settings.get("backends"),
-            "method": report.get("method"), "device": model.get("device")}
+    found = {"batch_size": settings.get("batch_size"), "backends": settings.get("backends"),
+             "method": report.get("method"), "device": model.get("device")}
+    if settings.get("optimizer") is not None:  # training reports only
+        found["optimizer"] = settings["optimizer"]
+    return found
 
 
 def settings_warnings(report: Mapping[str, Any], reference_settings: Mapping[str, Any]) -> list[str]:

@@ -31,13 +31,26 @@ MIN_ENTRIES = 5
 MAX_ENTRIES = 10_000
 
 
-def default_reference_path() -> Path:
-    """``$GREENAI_REFERENCE``, else ``$XDG_DATA_HOME/greenai/reference.json`` (``~/.local/share/...``)."""
-    explicit = os.environ.get("GREENAI_REFERENCE")
+#: metric -> (the environment variable naming its default reference, the file's name under ``greenai/``)
+DEFAULT_FILES = {"energy_per_inference_j": ("GREENAI_REFERENCE", "reference.json"),
+                 "energy_per_step_j": ("GREENAI_REFERENCE_TRAINING", "reference-training.json")}
+
+
+def default_reference_path(metric: str = "energy_per_inference_j") -> Path:
+    """Where the default reference of ``metric`` lives (inference and training references are kept apart).
+
+    Energy per inference: ``$GREENAI_REFERENCE``, else ``$XDG_DATA_HOME/greenai/reference.json``
+    (``~/.local/share/...``); energy per step (training): ``$GREENAI_REFERENCE_TRAINING``, else
+    ``.../greenai/reference-training.json``. ``GradeError`` for another metric.
+    """
+    if metric not in DEFAULT_FILES:
+        raise GradeError(f"no default reference for metric {metric!r} (known: {', '.join(DEFAULT_FILES)})")
+    variable, name = DEFAULT_FILES[metric]
+    explicit = os.environ.get(variable)
     if explicit:
         return Path(explicit)
     data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(data_home) / "greenai" / "reference.json"
+    return Path(data_home) / "greenai" / name
 
 
 def _now() -> str:

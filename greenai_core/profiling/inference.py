@@ -7,7 +7,7 @@ The protocol (README "Profiling"):
 2. Idle baseline: ``baseline_s`` seconds of doing nothing, measured (0 skips it).
 3. Warm-up: ``warmup`` predict calls in a window of their own (first-call compilation, caches);
    then, unless ``runs`` fixes N, a timing pass outside any window (calls in doubling chunks
-   until one lasts a tenth of the window) chooses N, the predict calls per repeat, so that a
+   until one lasts a tenth of the window, at least 0.2 s) chooses N, the predict calls per repeat, so that a
    repeat's window lasts at least max(``min_duration_s``, 10 x the slowest chosen sensor's
    update period).
 4. ``repeats`` windows of N predict calls each, the device synchronised at both edges
@@ -44,14 +44,17 @@ if TYPE_CHECKING:
 
 #: A repeat's window lasts at least this many update periods of the slowest sensor.
 PERIODS_PER_WINDOW = 10
-#: The most predict calls one repeat makes when the warm-up's timing asks for more (a call that takes no time).
+#: The most predict calls one repeat makes when the timing pass asks for more (a call that takes no time).
 MAX_RUNS = 1_000_000
 #: After the warm-up, predict calls are timed until one chunk lasts this share of a repeat's window.
 TIMING_SHARE = 0.1
+#: ...and at least this long (up to a whole window): a 50 ms chunk on a busy 2-core VM missed by over 10 %.
+MIN_TIMING_S = 0.2
 #: The largest chunk of the timing pass (calls that take no measurable time stop there).
 MAX_TIMING_CHUNK = 2 ** 16
-#: A repeat shorter than this share of the window asked for gets a warning.
-SHORT_REPEAT = 0.9
+#: A repeat shorter than this share of the window asked for gets a warning: the calls got faster
+#: after the timing pass. Not 0.9: a busy 2-core VM moves a 0.5 s window by +-15 % from run to run.
+SHORT_REPEAT = 0.75
 WH_PER_J = 1 / 3600
 
 
@@ -115,7 +118,7 @@ def profile_inference(
         period = max((b.update_period_s for m in run.measurements for b in m.backends), default=0.0)
         target_s = max(float(min_duration_s), PERIODS_PER_WINDOW * period)
         if runs is None:
-            per_call = _time_calls(model, forward, batch, TIMING_SHARE * target_s)
+            per_call = _time_calls(model, forward, batch, min(target_s, max(TIMING_SHARE * target_s, MIN_TIMING_S)))
             calls = _calls_for(target_s, per_call, run)
         else:
             calls = runs

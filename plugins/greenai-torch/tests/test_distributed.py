@@ -242,6 +242,7 @@ def test_ddp_training_reports_energy_per_global_step_on_rank_0(launched: Any) ->
     # the estimate is per process: the job's figure sums both ranks' own windows
     assert job["energy_j"] == pytest.approx(sum(r["measurement"]["energy_j"] for r in job["ranks"]), rel=1e-12)
     assert one["job"] is None and one["energy_per_global_step_j"] is None
+    assert zero["partial"] is (bool(job["missing_ranks"]) or bool(job["partial_domains"])) and one["partial"] is False
     assert zero["report"]["steps"]["count"] == 6 and zero["report"]["baseline"] is None
 
 
