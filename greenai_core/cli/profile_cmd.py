@@ -30,7 +30,6 @@ from greenai_core.cli.progress import Progress
 from greenai_core.errors import UsageError
 from greenai_core.profiling.inputs import DEFAULT_SIDE, random_inputs
 
-#: Height and width of random inputs where the model's are dynamic and it sets no image_size.
 EXIT_INTERRUPTED = 130
 
 

@@ -127,15 +127,7 @@ def profile_inference(
         for index in range(1, repeats + 1):
             if index > 1 and cooldown_s > 0:
                 windows.sleep(cooldown_s)
-            edge = run.open(meter)
-            try:
-                with _wrapped(model, batch):
-                    for _ in range(calls):
-                        forward(batch)
-            except BaseException:
-                run.abandon(meter)  # an unfinished repeat is no figure: its window is dropped
-                raise
-            window = run.close(meter, edge, f"repeat {index}")
+            window = _calls_in_window(run, meter, model, forward, batch, calls, f"repeat {index}")
             repeat = _repeat(run, index, calls, calls * batch_size, window, base)
             finished.append((repeat, window))
             _check_window(run, window, period)
@@ -210,10 +202,12 @@ def _wrapped(model: Model, batch: Any) -> Iterator[None]:
         raise model._run_error(batch, exc) from exc
 
 
-def _warm_up(run: Run, meter: Meter, model: Model, forward: Callable[[Any], Any], batch: Any, calls: int) -> None:
-    """``calls`` predict calls in the "warmup" window (first-call compilation, caches, allocator)."""
-    if calls == 0:
-        return
+def _calls_in_window(run: Run, meter: Meter, model: Model, forward: Callable[[Any], Any], batch: Any, calls: int,
+                     phase: str) -> Window:
+    """``calls`` predict calls in a window of their own, recorded as ``phase``.
+
+    A window cut short (an error, Ctrl-C) is no figure: it is dropped and the error goes on.
+    """
     edge = run.open(meter)
     try:
         with _wrapped(model, batch):
@@ -222,7 +216,13 @@ def _warm_up(run: Run, meter: Meter, model: Model, forward: Callable[[Any], Any]
     except BaseException:
         run.abandon(meter)
         raise
-    run.close(meter, edge, "warmup")
+    return run.close(meter, edge, phase)
+
+
+def _warm_up(run: Run, meter: Meter, model: Model, forward: Callable[[Any], Any], batch: Any, calls: int) -> None:
+    """``calls`` predict calls in the "warmup" window (first-call compilation, caches, allocator)."""
+    if calls:
+        _calls_in_window(run, meter, model, forward, batch, calls, "warmup")
 
 
 def _time_calls(model: Model, forward: Callable[[Any], Any], batch: Any, seconds: float) -> float:
