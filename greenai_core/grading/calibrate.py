@@ -29,23 +29,31 @@ METRIC = "energy_per_inference_j"
 INSTALL_HINT = "pip install greenai-onnx"
 
 
-def _entry(ref: Any, report: Any) -> dict[str, Any]:
-    """One reference entry from a model's profile; ``GradeError`` when the profile holds no energy."""
-    stat = (report.stats or {}).get(METRIC)
+def reference_entry(ref: Any, report: Any, metric: str, windows: str, what: str, *,
+                    latency: bool = False) -> dict[str, Any]:
+    """One reference entry from a model's profile (inference or training); ``GradeError`` when it holds no energy.
+
+    ``windows``: the report's attribute listing its measured windows (``repeats``, ``epochs``), whose
+    energy / duration is the entry's mean power; ``what``: the calibration named in the error;
+    ``latency``: add the mean latency (``latency_s``).
+    """
+    stat = (report.stats or {}).get(metric)
     if stat is None or not stat.mean > 0:
-        raise GradeError(f"calibration: measured no energy for reference model {ref.name!r} "
+        raise GradeError(f"{what}: measured no energy for reference model {ref.name!r} "
                          f"(method {report.method!r}); cannot make a reference")
-    seconds = sum(r["duration_s"] for r in report.repeats)
-    joules = sum(r["energy_j"] for r in report.repeats)
-    latency = (report.stats or {}).get("latency_s")
-    return {
+    seconds = sum(w["duration_s"] for w in getattr(report, windows))
+    joules = sum(w["energy_j"] for w in getattr(report, windows))
+    entry = {
         "name": ref.name, "family": ref.family, "format": report.model.get("format"),
         "parameters": report.model.get("num_parameters", ref.parameters), "value": stat.mean,
         "ci95": [stat.ci95_low, stat.ci95_high], "n": stat.n,
         "power_w": joules / seconds if seconds > 0 else None,
-        "latency_s": latency.mean if latency is not None else None,
-        "method": report.method, "warnings": list(report.warnings),
     }
+    if latency:
+        found = (report.stats or {}).get("latency_s")
+        entry["latency_s"] = found.mean if found is not None else None
+    entry.update(method=report.method, warnings=list(report.warnings))
+    return entry
 
 
 #: ``calibrate``'s training-only options and their defaults (refused with ``training=False`` when changed)
@@ -99,7 +107,7 @@ def calibrate(*, out: str | os.PathLike[str] | None = None, backends: BackendSpe
                 report = profile_inference(model, [image], batch_size=batch_size, repeats=repeats,
                                            min_duration_s=min_duration_s, warmup=warmup, backends=backends,
                                            baseline_s=baseline_s, timeline=False)
-            entries.append(_entry(ref, report))
+            entries.append(reference_entry(ref, report, METRIC, "repeats", "calibration", latency=True))
             first = first or report
     methods = sorted({e["method"] for e in entries})
     settings = {

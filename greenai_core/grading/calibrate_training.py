@@ -20,8 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from greenai_core.errors import GradeError
-from greenai_core.grading.calibrate import check_out, chosen_models
+from greenai_core.grading.calibrate import check_out, chosen_models, reference_entry
 from greenai_core.grading.reference import Reference
 
 if TYPE_CHECKING:
@@ -53,23 +52,6 @@ def write_training_images(folder: Path) -> Path:
             pixels[:, :, label % 3] += 32 * (1 + label // 3)  # a class tint: a learnable difference
             Image.fromarray(pixels.astype(np.uint8), "RGB").save(sub / f"{index:03d}.png")
     return folder
-
-
-def _entry(ref: Any, report: Any) -> dict[str, Any]:
-    """One reference entry from a model's training profile; ``GradeError`` when it holds no energy."""
-    stat = (report.stats or {}).get(METRIC)
-    if stat is None or not stat.mean > 0:
-        raise GradeError(f"training calibration: measured no energy for reference model {ref.name!r} "
-                         f"(method {report.method!r}); cannot make a reference")
-    seconds = sum(e["duration_s"] for e in report.epochs)
-    joules = sum(e["energy_j"] for e in report.epochs)
-    return {
-        "name": ref.name, "family": ref.family, "format": report.model.get("format"),
-        "parameters": report.model.get("num_parameters", ref.parameters), "value": stat.mean,
-        "ci95": [stat.ci95_low, stat.ci95_high], "n": stat.n,
-        "power_w": joules / seconds if seconds > 0 else None,
-        "method": report.method, "warnings": list(report.warnings),
-    }
 
 
 def calibrate_training(*, out: str | os.PathLike[str] | None = None, backends: BackendSpec = None,
@@ -107,7 +89,7 @@ def calibrate_training(*, out: str | os.PathLike[str] | None = None, backends: B
                 report = profile_training(model, str(data), epochs=epochs, batch_size=batch_size,
                                           backends=backends, baseline_s=baseline_s, timeline=False,
                                           optimizer=optimizer, lr=lr, seed=SEED)
-            entries.append(_entry(ref, report))
+            entries.append(reference_entry(ref, report, METRIC, "epochs", "training calibration"))
             first = first or report
     methods = sorted({e["method"] for e in entries})
     settings = {
