@@ -26,7 +26,8 @@ def add_parser(subs: Any, common: argparse.ArgumentParser) -> None:
         "compare", parents=[common], help="several models side by side: energy per inference, accuracy, grade",
         usage="greenai compare MODEL... [IMAGE...|--images DIR|--random] [--data DIR] [--batch-size B] "
               "[--runs N | --min-duration S] [--warmup W] [--repeats R] [--cooldown S] [--baseline S] "
-              "[--backend NAME]... [--reference REF.json] [--json F] [--csv F] [--html F] [model options]")
+              "[--backend NAME]... [--reference REF.json] [--json F] [--csv F] [--html F] "
+              "[--carbon-intensity G_PER_KWH] [--pue P] [model options]")
     p.add_argument("paths", nargs="+", metavar="MODEL",
                    help="model files or folders, any installed formats mixed; arguments ending in an image suffix "
                         "(.png, .jpg, ...) are images to profile on")
