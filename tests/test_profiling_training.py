@@ -134,3 +134,31 @@ def test_a_first_step_carrying_start_up_costs_is_said(world: tuple[World, object
     assert started == ([f"the first training step cost {ratio} x the median of the others (one-time start-up: "
                         "allocation, first-call compilation); energy per step and per epoch include it: the later "
                         "epochs show the steady cost"] if said else [])
+
+
+def test_a_grade_of_a_training_report_with_start_up_costs_says_so(world: tuple[World, object],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from profiling_world import ClockedTrainer
+
+    from greenai_core.grading import Reference, grade
+
+    w, model = world
+    step = ClockedTrainer.step
+
+    def first_slower(self: ClockedTrainer, images, labels):  # type: ignore[no-untyped-def]
+        if w.events.count("step") == 0:
+            w.advance(1.5, w.busy_w)  # 2 s in all against 0.5 s for the others: 4 x
+        return step(self, images, labels)
+
+    monkeypatch.setattr(ClockedTrainer, "step", first_slower)
+    report = profile_training(model, separable(8), epochs=2, batch_size=4, backends=[w.backend], baseline_s=0,
+                              timeline=False)
+    ref = Reference.from_values("energy_per_step_j", [1.0, 2.0, 3.0, 4.0, 5.0])
+    said = [x for x in grade(report, ref).warnings if "start-up" in x]
+    assert said == ["the report's first training step carries one-time start-up costs (its own warning says how "
+                    "much) that the calibrated references leave out: its energy per step is overstated; grade a "
+                    "longer training"]
+    monkeypatch.setattr(ClockedTrainer, "step", step)
+    steady = profile_training(model, separable(8), epochs=2, batch_size=4, backends=[w.backend], baseline_s=0,
+                              timeline=False)
+    assert not [x for x in grade(steady, ref).warnings if "start-up" in x]

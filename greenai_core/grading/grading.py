@@ -26,6 +26,9 @@ from greenai_core.grading.relative import relative_grade
 from greenai_core.grading.report_power import refuse_without_energy
 from greenai_core.grading.result import Grade
 
+#: How ``profile_training``'s warning about a first step carrying start-up costs begins.
+START_UP_WARNING = "the first training step cost "
+
 INFERENCE_SCHEMA = "greenai.inference-report/1"
 TRAINING_SCHEMA = "greenai.training-report/1"
 #: report schema -> the metric it is graded by (a key of its ``stats``)
@@ -113,6 +116,11 @@ def _report_warnings(data: Mapping[str, Any]) -> list[str]:
     if not data.get("complete", True):
         notes.append(f"the report is incomplete ({data.get('interrupted') or 'stopped early'}): "
                      "its figure covers only what finished")
+    warnings = data.get("warnings")
+    if isinstance(warnings, list) and any(isinstance(w, str) and w.startswith(START_UP_WARNING) for w in warnings):
+        notes.append("the report's first training step carries one-time start-up costs (its own warning says how "
+                     "much) that the calibrated references leave out: its energy per step is overstated; grade a "
+                     "longer training")
     if data.get("method") in ("estimated", "mixed"):
         notes.append(f"the report's energy is {'an estimate' if data['method'] == 'estimated' else 'partly estimated'}"
                      ", not a measurement")
